@@ -1,0 +1,192 @@
+"""Load and validate config.toml once. Nothing else in watcher reads files or the environment for settings.
+
+Relative paths are resolved against the folder of the config file (the current folder when
+running on the embedded defaults), so a checkout runs as is.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .tomlpos import key_line
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    ssl: bool = False  # implicit TLS (port 465)
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    backend: str = "outbox"  # "outbox" | "smtp"
+    outbox: Path = Path("outbox")
+    sender: str = "Veille des marchés publics <veille@example.org>"
+    reply_to: str | None = None
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    language: str = "fr"  # default language of mails when a profile does not say
+    max_items: int = 25  # per digest; the rest waits for the next one
+    profile_help: str = "Pour modifier votre profil, écrivez à votre coordonnateur régional."
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = "sqlite:///watcher.db"
+    sources_dir: Path = Path("sources")
+    rules_dir: Path = Path("rules")
+    templates_dir: Path = Path("templates")
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    path: Path | None = None  # the file this came from; None for the embedded defaults
+
+
+# Allowed keys per table, with their expected types. Unknown keys are errors (typos must show).
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "database": {"url": str},
+    "paths": {"sources": str, "rules": str, "templates": str},
+    "delivery": {"backend": str, "outbox": str, "sender": str, "reply_to": str, "smtp": dict},
+    "delivery.smtp": {
+        "host": str, "port": int, "user": str, "password": str,
+        "starttls": bool, "ssl": bool, "timeout": (int, float),
+    },
+    "digest": {"language": str, "max_items": int, "profile_help": str},
+}
+
+
+def load_config(path: str | Path | None = None, base: Path | None = None) -> Config:
+    """Read `path` (or return the embedded defaults when None), checking every key and type."""
+    if path is None:
+        root = (base or Path.cwd()).resolve()
+        return _resolve(Config(), root)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    _check(path, text, data, "")
+    return _resolve(_build(path, text, data), path.resolve().parent)
+
+
+def _check(path: Path, text: str, data: dict[str, Any], prefix: str) -> None:
+    tables = {k for k in _SCHEMA if "." not in k} if not prefix else set()
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if not prefix:
+            if key not in tables:
+                _fail(path, text, dotted, f"unknown table (allowed: {', '.join(sorted(tables))})")
+            if not isinstance(value, dict):
+                _fail(path, text, dotted, "must be a table [" + key + "]")
+            _check_table(path, text, key, value)
+
+
+def _check_table(path: Path, text: str, table: str, data: dict[str, Any]) -> None:
+    allowed = _SCHEMA[table]
+    for key, value in data.items():
+        dotted = f"{table}.{key}"
+        if key not in allowed:
+            _fail(path, text, dotted, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        expected = allowed[key]
+        if expected is dict:
+            if not isinstance(value, dict):
+                _fail(path, text, dotted, "must be a table")
+            _check_table(path, text, dotted, value)
+            continue
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if not ok:
+            names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+            _fail(path, text, dotted, f"must be {names}, not {type(value).__name__} ({value!r})")
+
+
+def _fail(path: Path, text: str, dotted: str, message: str) -> None:
+    line = key_line(text, dotted)
+    where = f"{path}:{line}" if line else str(path)
+    raise ConfigError(f"{where}: {dotted}: {message}")
+
+
+def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
+    db = data.get("database", {})
+    paths = data.get("paths", {})
+    dl = data.get("delivery", {})
+    smtp = dl.get("smtp", {})
+    dg = data.get("digest", {})
+    backend = dl.get("backend", "outbox")
+    if backend not in ("outbox", "smtp"):
+        _fail(path, text, "delivery.backend", f"{backend!r} is not allowed (allowed: outbox, smtp)")
+    language = dg.get("language", "fr")
+    if language not in ("fr", "en"):
+        _fail(path, text, "digest.language", f"{language!r} is not allowed (allowed: fr, en)")
+    if dg.get("max_items", 1) < 1:
+        _fail(path, text, "digest.max_items", "must be 1 or more")
+    if "port" in smtp and not 0 < smtp["port"] < 65536:
+        _fail(path, text, "delivery.smtp.port", "must be between 1 and 65535")
+    if smtp.get("starttls") and smtp.get("ssl"):
+        _fail(path, text, "delivery.smtp.ssl", "starttls and ssl exclude each other: choose one")
+    url = db.get("url", Config.database_url)
+    if "://" not in url:
+        _fail(path, text, "database.url", f"{url!r} is not a database URL (e.g. sqlite:///watcher.db, postgresql+psycopg://user@host/db)")
+    defaults = DigestConfig()
+    return Config(
+        database_url=url,
+        sources_dir=Path(paths.get("sources", "sources")),
+        rules_dir=Path(paths.get("rules", "rules")),
+        templates_dir=Path(paths.get("templates", "templates")),
+        delivery=DeliveryConfig(
+            backend=backend,
+            outbox=Path(dl.get("outbox", "outbox")),
+            sender=dl.get("sender", DeliveryConfig.sender),
+            reply_to=dl.get("reply_to"),
+            smtp=SmtpConfig(
+                host=smtp.get("host", "localhost"),
+                port=smtp.get("port", 465 if smtp.get("ssl") else 25),
+                user=smtp.get("user"),
+                password=smtp.get("password"),
+                starttls=smtp.get("starttls", False),
+                ssl=smtp.get("ssl", False),
+                timeout=float(smtp.get("timeout", 30.0)),
+            ),
+        ),
+        digest=DigestConfig(
+            language=language,
+            max_items=dg.get("max_items", defaults.max_items),
+            profile_help=dg.get("profile_help", defaults.profile_help),
+        ),
+        path=path,
+    )
+
+
+def _resolve(cfg: Config, root: Path) -> Config:
+    """Make relative paths absolute against `root`; a relative SQLite file too."""
+    def rel(p: Path) -> Path:
+        return p if p.is_absolute() else root / p
+
+    url = cfg.database_url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        url = prefix + str(root / url[len(prefix):])
+    from dataclasses import replace
+
+    return replace(
+        cfg,
+        database_url=url,
+        sources_dir=rel(cfg.sources_dir),
+        rules_dir=rel(cfg.rules_dir),
+        templates_dir=rel(cfg.templates_dir),
+        delivery=replace(cfg.delivery, outbox=rel(cfg.delivery.outbox)),
+    )

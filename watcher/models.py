@@ -1,0 +1,157 @@
+"""Typed records passed between stages. Frozen, so a stage cannot change what another sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+Method = Literal["gre_a_gre", "invitation", "public", "other"]
+Nature = Literal["goods", "services", "construction", "other"]
+METHODS: tuple[str, ...] = ("gre_a_gre", "invitation", "public", "other")
+NATURES: tuple[str, ...] = ("goods", "services", "construction", "other")
+
+
+@dataclass(frozen=True)
+class Bidder:
+    """One supplier that bid on (or was given) a contract."""
+
+    name: str
+    neq: str | None = None  # Québec enterprise number, 10 digits; None when unknown
+    amount: float | None = None  # amount bid
+    winner: bool = False
+    contract_amount: float | None = None  # amount of the contract awarded to this bidder
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A procurement notice, whatever its source, in the shape the store and the matcher share.
+
+    `as_of` is when the source stated this version (file period end, release date): the store
+    never lets an older statement overwrite a newer one.
+    """
+
+    id: str  # stable: "seao:<numeroseao>"
+    source: str  # "seao", "canadabuys", ...
+    title: str
+    buyer_name: str = ""
+    buyer_id: str | None = None
+    municipal: bool | None = None
+    reference: str | None = None  # the buyer's own reference number
+    url: str | None = None
+    notice_type: str = ""  # source code and label, e.g. "9 - Contrat octroyé de gré à gré"
+    method: str = "other"  # one of METHODS
+    nature: str = "other"  # one of NATURES
+    categories: tuple[str, ...] = ()  # SEAO categories, codes only: ("S9",)
+    unspsc: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # Québec administrative regions "01".."17"
+    published_at: datetime | None = None  # time zone aware
+    closing_at: datetime | None = None  # time zone aware
+    awarded_on: date | None = None
+    estimated_value: float | None = None
+    description: str = ""
+    bidders: tuple[Bidder, ...] = ()
+    as_of: datetime | None = None
+
+    @property
+    def awarded_value(self) -> float | None:
+        """Sum of the winners' contract amounts, None when no winner has an amount."""
+        amounts = [b.contract_amount for b in self.bidders if b.winner and b.contract_amount]
+        return sum(amounts) if amounts else None
+
+    @property
+    def value(self) -> float | None:
+        """The best value we know: the estimate, else the awarded amount."""
+        return self.estimated_value if self.estimated_value is not None else self.awarded_value
+
+
+@dataclass(frozen=True)
+class FinalContract:
+    """Final amount of a finished contract (SEAO Contrats files), linked to its notice."""
+
+    notice_id: str
+    reference: str | None
+    final_amount: float | None
+    end_date: date | None
+    published_on: date | None
+    contractor_name: str
+    contractor_neq: str | None
+
+
+@dataclass(frozen=True)
+class Expense:
+    """A supplementary expense on a contract (SEAO Depenses files)."""
+
+    notice_id: str
+    reference: str | None
+    spent_on: date | None
+    published_on: date | None
+    amount: float | None
+    description: str
+    contractor_name: str
+    contractor_neq: str | None
+
+
+@dataclass(frozen=True)
+class Enterprise:
+    """An enterprise profile from rules/enterprises/<id>.toml."""
+
+    id: str
+    name: str
+    emails: tuple[str, ...]
+    language: str = "fr"  # "fr" | "en"
+    categories: tuple[str, ...] = ()
+    unspsc: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ("*",)
+    min_value: float | None = None
+    max_value: float | None = None
+    methods: tuple[str, ...] = ("gre_a_gre", "invitation", "public")
+    source_file: str = ""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One criterion of a match, judged, in both languages for the mail."""
+
+    criterion: str  # "capability", "exclude", "region", "value", "method"
+    ok: bool
+    fr: str
+    en: str
+
+    def text(self, language: str) -> str:
+        return self.en if language == "en" else self.fr
+
+
+@dataclass(frozen=True)
+class Match:
+    """The judgement of one notice for one enterprise."""
+
+    notice_id: str
+    enterprise_id: str
+    score: float  # 0..1, higher is better
+    verdict: str  # "match" | "no"
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def is_match(self) -> bool:
+        return self.verdict != "no"
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    notice: Notice
+    match: Match
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What one enterprise receives: built by digest.build (pure), rendered by digest.render."""
+
+    enterprise: Enterprise
+    items: tuple[DigestItem, ...]
+    generated_at: datetime
+    omitted: int = 0  # matches left for a later digest because of max_items
+    language: str = "fr"
+    extra: dict = field(default_factory=dict)

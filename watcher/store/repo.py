@@ -1,0 +1,215 @@
+"""Repository functions: the only code that reads or writes notices, bidders and deliveries.
+
+Saving is idempotent: a notice whose content did not change costs no write; a changed notice
+is updated and what changed is kept in notice_revisions; an older statement (smaller `as_of`)
+never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from ..models import Bidder, Expense, FinalContract, Notice
+from .schema import bidders, deliveries, expenses, final_contracts, notice_revisions, notices
+
+BATCH = 500
+_NOTICE_FIELDS = [f.name for f in fields(Notice) if f.name not in ("bidders", "as_of")]
+
+
+@dataclass
+class SaveCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0  # older than what the store has: ignored
+
+    def add(self, other: "SaveCounts") -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+def canonical(notice: Notice) -> dict:
+    """JSON-ready content of a notice, the basis of its hash and of revision diffs."""
+    out: dict = {}
+    for name in _NOTICE_FIELDS:
+        value = getattr(notice, name)
+        if isinstance(value, (datetime, date)):
+            value = value.astimezone(timezone.utc).isoformat() if isinstance(value, datetime) else value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    out["bidders"] = [[b.name, b.neq, b.amount, b.winner, b.contract_amount] for b in notice.bidders]
+    return out
+
+
+def content_hash(doc: dict) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def save_notices(conn: Connection, items: Iterable[Notice], origin: str, now: datetime | None = None) -> SaveCounts:
+    """Insert new notices, update changed ones (recording the change), skip the rest."""
+    now = now or datetime.now(timezone.utc)
+    counts = SaveCounts()
+    batch: dict[str, Notice] = {}
+    for notice in items:
+        if notice.id in batch:  # same notice twice in one batch: apply in order
+            counts.add(_save_batch(conn, list(batch.values()), origin, now))
+            batch = {}
+        batch[notice.id] = notice
+        if len(batch) >= BATCH:
+            counts.add(_save_batch(conn, list(batch.values()), origin, now))
+            batch = {}
+    if batch:
+        counts.add(_save_batch(conn, list(batch.values()), origin, now))
+    return counts
+
+
+def _save_batch(conn: Connection, batch: list[Notice], origin: str, now: datetime) -> SaveCounts:
+    counts = SaveCounts()
+    ids = [n.id for n in batch]
+    existing = {
+        row.id: row
+        for row in conn.execute(select(notices.c.id, notices.c.content_hash, notices.c.as_of, notices.c.version).where(notices.c.id.in_(ids)))
+    }
+    new_rows, new_bidders = [], []
+    for notice in batch:
+        doc = canonical(notice)
+        digest = content_hash(doc)
+        old = existing.get(notice.id)
+        if old is None:
+            new_rows.append(_row(notice, doc, digest, now, first_seen=now, version=1))
+            new_bidders.extend(_bidder_rows(notice))
+            counts.new += 1
+        elif old.content_hash == digest:
+            counts.unchanged += 1
+        elif old.as_of and notice.as_of and notice.as_of < old.as_of:
+            counts.stale += 1
+        else:
+            before = canonical(next(load_notices(conn, ids=[notice.id])))
+            changes = {k: [before.get(k), v] for k, v in doc.items() if before.get(k) != v}
+            version = old.version + 1
+            conn.execute(insert(notice_revisions).values(
+                notice_id=notice.id, version=version, recorded_at=now, as_of=notice.as_of, origin=origin, changes=changes))
+            row = _row(notice, doc, digest, now, first_seen=None, version=version)
+            row.pop("first_seen")
+            conn.execute(update(notices).where(notices.c.id == notice.id).values(**row))
+            conn.execute(delete(bidders).where(bidders.c.notice_id == notice.id))
+            if notice.bidders:
+                conn.execute(insert(bidders), _bidder_rows(notice))
+            counts.updated += 1
+    if new_rows:
+        conn.execute(insert(notices), new_rows)
+    if new_bidders:
+        conn.execute(insert(bidders), new_bidders)
+    return counts
+
+
+def _row(notice: Notice, doc: dict, digest: str, now: datetime, first_seen: datetime | None, version: int) -> dict:
+    row = {name: getattr(notice, name) for name in _NOTICE_FIELDS}
+    row.update(
+        categories=list(notice.categories), unspsc=list(notice.unspsc), regions=list(notice.regions),
+        as_of=notice.as_of, content_hash=digest, version=version, first_seen=first_seen, updated_at=now,
+    )
+    return row
+
+
+def _bidder_rows(notice: Notice) -> list[dict]:
+    return [
+        dict(notice_id=notice.id, position=i, name=b.name, neq=b.neq, amount=b.amount, winner=b.winner, contract_amount=b.contract_amount)
+        for i, b in enumerate(notice.bidders)
+    ]
+
+
+def load_notices(
+    conn: Connection, ids: Iterable[str] | None = None, since: datetime | None = None, limit: int | None = None,
+) -> Iterator[Notice]:
+    """Stored notices (with bidders), newest publication first."""
+    query = select(notices).order_by(notices.c.published_at.desc().nulls_last(), notices.c.id)
+    if ids is not None:
+        ids = list(ids)
+        if not ids:
+            return
+        query = query.where(notices.c.id.in_(ids))
+    if since is not None:
+        query = query.where(notices.c.published_at >= since)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = conn.execute(query).all()
+    by_notice: dict[str, list[Bidder]] = defaultdict(list)
+    wanted = [r.id for r in rows]
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start:start + 5000]
+        for b in conn.execute(select(bidders).where(bidders.c.notice_id.in_(chunk)).order_by(bidders.c.notice_id, bidders.c.position)):
+            by_notice[b.notice_id].append(Bidder(b.name, b.neq, b.amount, b.winner, b.contract_amount))
+    for r in rows:
+        yield Notice(
+            **{name: getattr(r, name) for name in _NOTICE_FIELDS if name not in ("categories", "unspsc", "regions")},
+            categories=tuple(r.categories), unspsc=tuple(r.unspsc), regions=tuple(r.regions),
+            bidders=tuple(by_notice.get(r.id, ())), as_of=r.as_of,
+        )
+
+
+def notice_revisions_of(conn: Connection, notice_id: str) -> list[dict]:
+    rows = conn.execute(select(notice_revisions).where(notice_revisions.c.notice_id == notice_id).order_by(notice_revisions.c.version))
+    return [dict(r._mapping) for r in rows]
+
+
+def count_notices(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(notices)).scalar_one()
+
+
+def save_final_contracts(conn: Connection, items: Iterable[FinalContract]) -> SaveCounts:
+    """Upsert final contract amounts keyed by (notice, contractor)."""
+    counts = SaveCounts()
+    for fc in items:
+        key = and_(final_contracts.c.notice_id == fc.notice_id, final_contracts.c.contractor_name == fc.contractor_name)
+        values = dict(reference=fc.reference, contractor_neq=fc.contractor_neq, final_amount=fc.final_amount,
+                      end_date=fc.end_date, published_on=fc.published_on)
+        old = conn.execute(select(final_contracts).where(key)).first()
+        if old is None:
+            conn.execute(insert(final_contracts).values(notice_id=fc.notice_id, contractor_name=fc.contractor_name, **values))
+            counts.new += 1
+        elif {k: getattr(old, k) for k in values} != values:
+            conn.execute(update(final_contracts).where(key).values(**values))
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return counts
+
+
+def save_expenses(conn: Connection, items: Iterable[Expense]) -> SaveCounts:
+    """Insert expenses not seen before (an expense has no id of its own: its content is its key)."""
+    counts = SaveCounts()
+    for e in items:
+        key = content_hash([e.notice_id, str(e.spent_on), e.amount, e.description, e.contractor_name])
+        if conn.execute(select(expenses.c.id).where(expenses.c.key == key)).first():
+            counts.unchanged += 1
+            continue
+        conn.execute(insert(expenses).values(
+            notice_id=e.notice_id, reference=e.reference, spent_on=e.spent_on, published_on=e.published_on, amount=e.amount,
+            description=e.description, contractor_name=e.contractor_name, contractor_neq=e.contractor_neq, key=key))
+        counts.new += 1
+    return counts
+
+
+def delivered_notices(conn: Connection, enterprise_id: str, reason: str = "new") -> set[str]:
+    rows = conn.execute(select(deliveries.c.notice_id).where(deliveries.c.enterprise_id == enterprise_id, deliveries.c.reason == reason))
+    return {r.notice_id for r in rows}
+
+
+def record_delivery(conn: Connection, enterprise_id: str, notice_ids: Iterable[str], message_id: str | None,
+                    reason: str = "new", now: datetime | None = None) -> None:
+    """Remember that these notices reached this enterprise, so they are never sent again."""
+    now = now or datetime.now(timezone.utc)
+    already = delivered_notices(conn, enterprise_id, reason)
+    rows = [dict(enterprise_id=enterprise_id, notice_id=n, reason=reason, sent_at=now, message_id=message_id)
+            for n in notice_ids if n not in already]
+    if rows:
+        conn.execute(insert(deliveries), rows)

@@ -1,0 +1,137 @@
+"""SQLAlchemy tables. The schema itself is created and changed only by Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String,
+    Table, Text, TypeDecorator, UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime refused: {value!r}")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Money(TypeDecorator):
+    """Amounts in CAD as floats; SQLite would hand back ints for whole amounts."""
+
+    impl = Numeric(16, 2, asdecimal=False)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect) -> float | None:
+        return None if value is None else float(value)
+
+
+notices = Table(
+    "notices", metadata,
+    Column("id", String(80), primary_key=True),
+    Column("source", String(40), nullable=False),
+    Column("reference", String(120)),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("buyer_name", Text, nullable=False, default=""),
+    Column("buyer_id", String(120)),
+    Column("municipal", Boolean),
+    Column("notice_type", String(200), nullable=False, default=""),
+    Column("method", String(20), nullable=False),
+    Column("nature", String(20), nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("unspsc", JSON, nullable=False),
+    Column("regions", JSON, nullable=False),
+    Column("published_at", UTCDateTime),
+    Column("closing_at", UTCDateTime),
+    Column("awarded_on", Date),
+    Column("estimated_value", Money()),
+    Column("description", Text, nullable=False, default=""),
+    Column("as_of", UTCDateTime),
+    Column("content_hash", String(64), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_notices_published_at", "published_at"),
+    Index("ix_notices_source", "source"),
+)
+
+bidders = Table(
+    "bidders", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", String(80), ForeignKey("notices.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("neq", String(20)),
+    Column("amount", Money()),
+    Column("winner", Boolean, nullable=False, default=False),
+    Column("contract_amount", Money()),
+    Index("ix_bidders_notice_id", "notice_id"),
+    Index("ix_bidders_neq", "neq"),
+)
+
+notice_revisions = Table(
+    "notice_revisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", String(80), ForeignKey("notices.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("as_of", UTCDateTime),
+    Column("origin", Text),
+    Column("changes", JSON, nullable=False),  # {field: [old, new]}
+    Index("ix_notice_revisions_notice_id", "notice_id"),
+)
+
+final_contracts = Table(
+    "final_contracts", metadata,
+    Column("notice_id", String(80), primary_key=True),  # no FK: Contrats files name older notices too
+    Column("contractor_name", String(300), primary_key=True),
+    Column("reference", String(120)),
+    Column("contractor_neq", String(20)),
+    Column("final_amount", Money()),
+    Column("end_date", Date),
+    Column("published_on", Date),
+)
+
+expenses = Table(
+    "expenses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", String(80), nullable=False),
+    Column("reference", String(120)),
+    Column("spent_on", Date),
+    Column("published_on", Date),
+    Column("amount", Money()),
+    Column("description", Text, nullable=False, default=""),
+    Column("contractor_name", String(300), nullable=False, default=""),
+    Column("contractor_neq", String(20)),
+    Column("key", String(64), nullable=False),
+    UniqueConstraint("key", name="uq_expenses_key"),
+    Index("ix_expenses_notice_id", "notice_id"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", String(80), nullable=False),
+    Column("notice_id", String(80), nullable=False),
+    Column("reason", String(40), nullable=False),  # "new" now; "reminder", "amendment" later
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("message_id", String(300)),
+    UniqueConstraint("enterprise_id", "notice_id", "reason", name="uq_deliveries_once"),
+)

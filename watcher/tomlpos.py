@@ -12,9 +12,13 @@ _TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=""")
 
 
-def key_line(text: str, dotted: str) -> int | None:
-    """Line (1-based) where `a.b.key` is set, or where table `a.b` starts; None if not found."""
+def key_line(text: str, dotted: str, nth: int = 0) -> int | None:
+    """Line (1-based) where `a.b.key` is set, or where table `a.b` starts; None if not found.
+
+    `nth` picks the nth occurrence, for keys of the nth `[[array.of.tables]]` row.
+    """
     parts = dotted.split(".")
+    seen = 0
     table_line = None
     current: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -28,5 +32,26 @@ def key_line(text: str, dotted: str) -> int | None:
         if k:
             key = [p.strip().strip("\"'") for p in k.group(1).split(".")]
             if current + key == parts:
-                return number
+                if seen == nth:
+                    return number
+                seen += 1
     return table_line
+
+
+def array_row_line(text: str, name: str, nth: int, key: str | None = None) -> int | None:
+    """Line of `key` in the nth `[[name]]` row, or of the row's header when the key is absent."""
+    seen, header = 0, None
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _TABLE.match(line)
+        if m:
+            if header is not None:
+                break  # the row ended without the key
+            if line.strip().startswith("[[") and m.group(1).strip() == name:
+                if seen == nth:
+                    header = number
+                seen += 1
+            continue
+        k = _KEY.match(line)
+        if header is not None and key is not None and k and k.group(1).strip().strip("\"'") == key:
+            return number
+    return header

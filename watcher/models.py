@@ -108,6 +108,15 @@ class Enterprise:
     min_value: float | None = None
     max_value: float | None = None
     methods: tuple[str, ...] = ("gre_a_gre", "invitation", "public")
+    bid_bond: bool = False  # can supply a bid guarantee
+    max_bond: float | None = None  # largest surety it can obtain
+    liability_insurance: float | None = None  # civil liability insurance held
+    licences: tuple[str, ...] = ()  # e.g. ("RBQ",)
+    amp_authorised: bool = False
+    min_lead_days: int = 0  # days it needs between publication and closing
+    consortium_willing: bool = True
+    consortium_partners: tuple[str, ...] = ()
+    consortium_share_contact: bool = True
     source_file: str = ""
 
 
@@ -115,10 +124,12 @@ class Enterprise:
 class Reason:
     """One criterion of a match, judged, in both languages for the mail."""
 
-    criterion: str  # "capability", "exclude", "region", "value", "method"
+    criterion: str  # "capability", "exclude", "region", "value", "method", "bid_bond", "lead_time", ...
     ok: bool
     fr: str
     en: str
+    evidence: str = ""  # the words of the notice this rests on, when there are some
+    level: str = ""  # for a failed criterion: "stretch" (closable gap), "consortium" (a team could), "no"
 
     def text(self, language: str) -> str:
         return self.en if language == "en" else self.fr
@@ -131,7 +142,7 @@ class Match:
     notice_id: str
     enterprise_id: str
     score: float  # 0..1, higher is better
-    verdict: str  # "match" | "no"
+    verdict: str  # "realistic" | "stretch" | "consortium" | "no" ("match" from the capability stage alone)
     reasons: tuple[Reason, ...] = ()
 
     @property

@@ -16,7 +16,7 @@ from ..codes import METHOD_LABELS, REGIONS
 from ..models import Enterprise, Match, Notice, Reason
 from .text import Phrase, normalize
 
-__all__ = ["Profile", "compile_profile", "match_notice", "match_all", "notice_text"]
+__all__ = ["Profile", "capability", "compile_profile", "match_notice", "match_all", "notice_text"]
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,13 @@ def _money(value: float) -> str:
     return f"{value:,.0f} $".replace(",", " ")
 
 
-def match_notice(notice: Notice, profile: Profile | Enterprise, text: str | None = None) -> Match:
-    """Judge one notice for one enterprise, with one reason per criterion."""
-    if isinstance(profile, Enterprise):
-        profile = compile_profile(profile)
+def capability(notice: Notice, profile: Profile, text: str) -> tuple[float, Reason]:
+    """Does the notice ask for what the enterprise sells? Score 0..1 from the evidence, and the reason."""
     ent = profile.enterprise
-    text = notice_text(notice) if text is None else text
-    reasons: list[Reason] = []
-    score = 0.0
-
-    # Capability: what the notice asks for vs what the enterprise sells.
     hits = [p.raw for p in profile.keywords if p.found_in(text)]
     unspsc_hits = [p for p in ent.unspsc for code in notice.unspsc if code.startswith(p)]
     cat_hits = sorted(profile.categories.intersection(notice.categories))
+    score = 0.0
     if hits:
         score += min(0.7, 0.5 + 0.1 * (len(hits) - 1))
     if unspsc_hits:
@@ -74,13 +68,23 @@ def match_notice(notice: Notice, profile: Profile | Enterprise, text: str | None
     found = [f"« {h} »" for h in hits] + [f"UNSPSC {p}" for p in unspsc_hits] + [f"catégorie {c}" for c in cat_hits]
     found_en = [f'"{h}"' for h in hits] + [f"UNSPSC {p}" for p in unspsc_hits] + [f"category {c}" for c in cat_hits]
     if capable:
-        reasons.append(Reason("capability", True, "correspond : " + ", ".join(found), "matches: " + ", ".join(found_en)))
-    elif cat_hits:
-        reasons.append(Reason("capability", False, f"catégorie {', '.join(cat_hits)} seulement, aucun mot-clé ni code UNSPSC",
-                              f"category {', '.join(cat_hits)} only, no keyword or UNSPSC code"))
-    else:
-        reasons.append(Reason("capability", False, "aucun mot-clé, code UNSPSC ni catégorie du profil",
-                              "no keyword, UNSPSC code or category of the profile"))
+        return min(1.0, score), Reason("capability", True, "correspond : " + ", ".join(found), "matches: " + ", ".join(found_en))
+    if cat_hits:
+        return 0.0, Reason("capability", False, f"catégorie {', '.join(cat_hits)} seulement, aucun mot-clé ni code UNSPSC",
+                           f"category {', '.join(cat_hits)} only, no keyword or UNSPSC code")
+    return 0.0, Reason("capability", False, "aucun mot-clé, code UNSPSC ni catégorie du profil",
+                       "no keyword, UNSPSC code or category of the profile")
+
+
+def match_notice(notice: Notice, profile: Profile | Enterprise, text: str | None = None) -> Match:
+    """Judge one notice for one enterprise, with one reason per criterion."""
+    if isinstance(profile, Enterprise):
+        profile = compile_profile(profile)
+    ent = profile.enterprise
+    text = notice_text(notice) if text is None else text
+    score, cap_reason = capability(notice, profile, text)
+    capable = cap_reason.ok
+    reasons: list[Reason] = [cap_reason]
 
     excluded = [p.raw for p in profile.exclude if p.found_in(text)]
     if excluded:

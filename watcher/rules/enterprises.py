@@ -96,6 +96,13 @@ def _amount(v: float) -> Problem:
     return None
 
 
+LICENCES = ("RBQ", "AMP", "MAPAQ", "SAAQ", "CNESST")  # licences a notice may require
+
+
+def _days(v: int) -> Problem:
+    return ("nombre de jours négatif", "negative number of days") if v < 0 else None
+
+
 # Table ("" = top of the file) -> key -> Field. Anything not listed is refused, so typos show.
 # A new key is one line here plus its Enterprise attribute, e.g. under "capacity":
 #     "amp_authorised": Field("bool", "true or false"),
@@ -121,6 +128,18 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "min_value": Field("number", "an amount in CAD, 0 or more", _amount),
         "max_value": Field("number", "an amount in CAD, 0 or more", _amount),
         "methods": Field("texts", ", ".join(METHODS), _one_of(*METHODS), nonempty=True),
+        "bid_bond": Field("bool", "true if it can supply a bid guarantee (cautionnement de soumission)"),
+        "max_bond": Field("number", "largest surety it can obtain, in CAD", _amount),
+        "liability_insurance": Field("number", "civil liability insurance held, in CAD", _amount),
+        "licences": Field("texts", ", ".join(LICENCES), _one_of(*LICENCES)),
+        "amp_authorised": Field("bool", "true if authorised to contract by the AMP"),
+        "min_lead_days": Field("integer", "days needed between publication and closing, 0 or more", _days),
+    },
+    "consortium": {
+        "willing": Field("bool", "false: never proposed in a consortium"),
+        "partners": Field("texts", "ids of enterprises it prefers to team up with",
+                          _pattern(r"[a-z0-9]+(-[a-z0-9]+)*", "identifiant", "id")),
+        "share_contact": Field("bool", "false: its contacts are never shown to consortium partners"),
     },
 }
 
@@ -272,7 +291,8 @@ def _build(path: Path, data: dict[str, Any]) -> Enterprise:
         for key, spec in fields.items():
             if key in given:
                 v = given[key]
-                values[spec.attr or key] = tuple(v) if isinstance(v, list) else (
+                attr = spec.attr or (f"consortium_{key}" if table == "consortium" else key)
+                values[attr] = tuple(v) if isinstance(v, list) else (
                     float(v) if spec.kind == "number" else v)
     return Enterprise(**values)
 

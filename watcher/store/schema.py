@@ -135,3 +135,37 @@ deliveries = Table(
     Column("message_id", String(300)),
     UniqueConstraint("enterprise_id", "notice_id", "reason", name="uq_deliveries_once"),
 )
+
+source_runs = Table(
+    "source_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(80), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("ok", Boolean),
+    Column("http_status", Integer),
+    Column("bytes", Integer, nullable=False, default=0),
+    Column("requests", Integer, nullable=False, default=0),
+    Column("notices_new", Integer, nullable=False, default=0),
+    Column("notices_updated", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Index("ix_source_runs_source_started", "source", "started_at"),
+)
+
+fetched_resources = Table(
+    "fetched_resources", metadata,
+    Column("source", String(80), primary_key=True),
+    Column("resource", String(500), primary_key=True),  # URL, or CKAN resource id
+    Column("etag", String(300)),
+    Column("last_modified", String(100)),
+    Column("sha256", String(64)),
+    Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),  # e.g. "source-failing:seao-ocds:<first failed run id>"
+    Column("sent_at", UTCDateTime, nullable=False),
+    UniqueConstraint("key", name="uq_alerts_key"),
+)

@@ -1,0 +1,312 @@
+"""Load rules/requirements.toml: the phrases that reveal sureties, insurance and licences in a notice.
+
+Coordinators add phrases there, not in code, so the file is checked as strictly as an enterprise
+file: an unknown key or table, a wrong type, a regex that does not compile (with Python's reason)
+or that matches empty text each come back as one located, bilingual RuleError, all at once.
+Patterns are compiled once, folded like the notice text (`fold_text`): accents optional, and a
+space matches the one space or line break the folded text keeps for any run of whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import RuleError, RuleErrors
+from ..tomlpos import key_line
+
+Pattern = re.Pattern[str]
+Problem = tuple[str, str] | None  # (français, English), None when the value is fine
+
+FORMS = ("bond", "certified_cheque", "bank_draft", "money_order", "letter_of_credit", "cash")
+STATUSES = ("bid_bond", "performance_bond")  # required / none / not_stated
+ANCHORS = ("labour_materials_bond", "insurance_liability", "min_experience")  # a number near a mention
+FLAGS = ("rbq_licence", "amp_authorisation", "revenu_quebec_attestation", "site_visit_required",
+         "quality_price_weighting")
+
+# --- folding: one definition for patterns and text ------------------------------------------
+
+_SAME = {"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "«": '"', "»": '"', "“": '"', "”": '"',
+         "–": "-", "—": "-", "‑": "-", "‐": "-", "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae",
+         "\u200b": "", "\ufeff": "", "\u00ad": ""}
+_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(c: str, lower: bool = True) -> str:
+    if c in _SAME:
+        return _SAME[c]
+    plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+    low = plain.lower()
+    return low if lower and len(low) == len(plain) else plain  # same length either way: offsets agree
+
+
+def fold_text(text: str, keep_case: bool = False) -> tuple[str, list[int]]:
+    """No accents, lower case (unless keep_case), each whitespace run as one " " (or "\\n" if it held
+    a line break). Also returns, for each folded character, the index of the original character
+    it came from. With or without keep_case the two results have the same length and offsets."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, c in enumerate(text):
+        if c.isspace():
+            if out and out[-1] in " \n":
+                out[-1] = "\n" if c in _BREAKS else out[-1]
+            elif out:
+                out.append("\n" if c in _BREAKS else " ")
+                origin.append(i)
+            continue
+        for x in _fold_char(c, not keep_case):
+            out.append(x)
+            origin.append(i)
+    return "".join(out), origin
+
+
+def fold_pattern(raw: str) -> str:
+    """A coordinator's regex made to match folded text: accents dropped (case is left alone, so
+    \\D or \\S keep their meaning; patterns compile case-insensitive), spaces -> one \\s."""
+    out: list[str] = []
+    escaped = False
+    for c in raw:
+        if c.isspace() and not escaped:
+            if not out or out[-1] != r"\s":
+                out.append(r"\s")
+            continue
+        out.append(c if escaped or c == "\\" else _fold_char(c, False))
+        escaped = not escaped and c == "\\"
+    return "".join(out)
+
+
+def compile_pattern(raw: str) -> Pattern:
+    return re.compile(fold_pattern(raw), re.IGNORECASE)
+
+
+# --- the compiled rules --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Group:
+    """The compiled patterns of one table. For a flag table, `required` holds its `patterns`."""
+
+    mention: tuple[Pattern, ...] = ()
+    required: tuple[Pattern, ...] = ()
+    none: tuple[Pattern, ...] = ()
+    unless: tuple[Pattern, ...] = ()
+    validity: tuple[Pattern, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequirementRules:
+    """Everything the extractor needs, compiled once (extraction runs over thousands of notices)."""
+
+    source: str
+    sentence_end: Pattern  # matched on folded text with case kept: a line may go on in lower case
+    window: int
+    none_after: Pattern  # matched right after a mention: ' : Aucun', '\nnon'
+    negatives: tuple[Pattern, ...]
+    groups: dict[str, Group] = field(default_factory=dict)
+    forms: tuple[tuple[str, tuple[Pattern, ...]], ...] = ()
+
+
+# --- schema --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Field:
+    """One allowed key: its type ("text", "texts", "integer"), a check of each value, what is allowed."""
+
+    kind: str
+    allowed: str
+    check: Callable[[Any], Problem] | None = None
+    required: bool = False
+    nonempty: bool = False
+
+
+_KINDS: dict[str, tuple[Callable[[Any], bool], str, str]] = {
+    "text": (lambda v: isinstance(v, str), "un texte entre guillemets", "a quoted string"),
+    "texts": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+              'une liste de textes ["…"]', 'a list of strings ["…"]'),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "un nombre entier", "a whole number"),
+}
+
+
+def _regex(v: str) -> Problem:
+    """Compiles, as written (so the position in Python's message is the coordinator's) and folded."""
+    try:
+        re.compile(v)
+        compiled = compile_pattern(v)
+    except re.error as exc:
+        return f"expression régulière invalide « {v} » : {exc}", f'invalid regular expression "{v}": {exc}'
+    if compiled.search("") is not None:
+        return (f"l'expression « {v} » trouve un texte vide (elle trouverait tout)",
+                f'the expression "{v}" matches empty text (it would match everywhere)')
+    return None
+
+
+def _nonblank(v: str) -> Problem:
+    return ("texte vide", "empty string") if not v.strip() else None
+
+
+def _window(v: int) -> Problem:
+    return None if 20 <= v <= 2000 else (f"hors limites ({v})", f"out of range ({v})")
+
+
+RX = "regular expressions on lower-case text without accents"
+_LIST = Field("texts", RX, _regex)
+_NEEDED = Field("texts", RX, _regex, required=True, nonempty=True)
+_STATUS = {"mention": _NEEDED, "required": _LIST, "none": _LIST, "unless": _LIST}
+
+# Table (dotted) -> key -> Field. Every table is required; anything not listed is refused.
+SCHEMA: dict[str, dict[str, Field]] = {
+    "settings": {
+        "sentence_end": Field("text", "a regular expression", _regex, required=True),
+        "window": Field("integer", "a number of characters, 20 to 2000", _window, required=True),
+        "none_words": Field("texts", "words meaning none: aucun, non, none", _nonblank, required=True, nonempty=True),
+    },
+    "negatives": {"patterns": _NEEDED},
+    "bid_bond": {**_STATUS, "validity": _LIST},
+    "bid_bond.forms": {form: _LIST for form in FORMS},
+    "performance_bond": dict(_STATUS),
+    **{name: {"mention": _NEEDED, "unless": _LIST} for name in ANCHORS},
+    **{name: {"patterns": _NEEDED, "unless": _LIST} for name in FLAGS},
+}
+
+
+class _File:
+    """One rule file being checked: its text (for line numbers) and the errors found so far."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.text = path, text
+        self.errors: list[RuleError] = []
+
+    def error(self, dotted: str | None, fr: str, en: str, allowed: str = "", item: str | None = None) -> None:
+        line = key_line(self.text, dotted) if dotted else None
+        if line is None and dotted and "." in dotted:  # a missing key: point at its table
+            line = key_line(self.text, dotted.rsplit(".", 1)[0])
+        if line and item is not None:
+            line = _item_line(self.text, line, item)
+        tail = f" (allowed: {allowed})" if allowed else ""
+        self.errors.append(RuleError(str(self.path), line, dotted, f"{fr} / {en}{tail}"))
+
+    def check(self, data: dict[str, Any], path: str = "") -> None:
+        for key, value in data.items():
+            dotted = f"{path}.{key}" if path else key
+            if dotted in SCHEMA:
+                if isinstance(value, dict):
+                    self.check(value, dotted)
+                else:
+                    self.error(dotted, f"« {key} » doit être une table [{dotted}]", f'"{key}" must be a table [{dotted}]')
+            elif path and key in SCHEMA[path]:
+                self._value(dotted, SCHEMA[path][key], value)
+            else:
+                tables = [t for t in SCHEMA if t.rpartition(".")[0] == path]
+                allowed = [*(SCHEMA[path] if path else ()), *(f"[{t}]" for t in tables)]
+                if isinstance(value, dict):
+                    self.error(dotted, f"table inconnue [{dotted}]", f"unknown table [{dotted}]", ", ".join(allowed))
+                else:
+                    self.error(dotted, f"clé inconnue « {key} »", f'unknown key "{key}"', ", ".join(allowed))
+        if path:
+            for key, spec in SCHEMA[path].items():
+                if spec.required and key not in data:
+                    self.error(f"{path}.{key}", "clé obligatoire manquante", "required key is missing", spec.allowed)
+        for table in SCHEMA:
+            if table.rpartition(".")[0] == path and table.rpartition(".")[2] not in data:
+                self.errors.append(RuleError(str(self.path), key_line(self.text, path) if path else None, table,
+                                             f"table [{table}] manquante / table [{table}] is missing"))
+
+    def _value(self, dotted: str, spec: Field, value: Any) -> None:
+        test, fr, en = _KINDS[spec.kind]
+        if not test(value):
+            found = next((names for t, *names in _FOUND if isinstance(value, t)), ("une date", "a date"))
+            self.error(dotted, f"doit être {fr}, pas {found[0]}", f"must be {en}, not {found[1]}", spec.allowed)
+            return
+        items = value if isinstance(value, list) else [value]
+        if spec.nonempty and not items:
+            self.error(dotted, "liste vide", "empty list", spec.allowed)
+        for item in items:
+            if spec.check and (problem := spec.check(item)):
+                self.error(dotted, *problem, spec.allowed, item=item if isinstance(value, list) else None)
+
+
+_FOUND = ((bool, "un booléen", "a bool"), ((int, float), "un nombre", "a number"), (str, "un texte", "a string"),
+          (list, "une liste", "a list"), (dict, "une table", "a table"))
+
+
+def _item_line(text: str, line: int, item: str) -> int:
+    """Line of `item` inside a list that may span several lines, starting at its key's line."""
+    basic = item.replace("\\", "\\\\").replace('"', '\\"')
+    needles = (f"'{item}'", f'"{basic}"')
+    lines = text.splitlines()
+    for number in range(line, len(lines) + 1):
+        current = lines[number - 1]
+        if number > line and re.match(r"\s*(\[|[A-Za-z0-9_.-]+\s*=)", current):
+            break  # the next key or table: the list has ended
+        if any(n in current for n in needles):
+            return number
+    return line
+
+
+def _read(path: Path) -> tuple[_File, dict[str, Any] | None]:
+    """Read and parse the file; syntax errors become a RuleError at tomllib's line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        f = _File(path, "")
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        f.errors.append(RuleError(str(path), None, None, f"lecture impossible / cannot read: {reason}"))
+        return f, None
+    f = _File(path, text)
+    try:
+        return f, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"\(at line (\d+), column \d+\)|\(at end of document\)", str(exc))
+        line = int(where.group(1)) if where and where.group(1) else max(1, len(text.splitlines()))
+        detail = str(exc)[: where.start()].strip() if where else str(exc)
+        f.errors.append(RuleError(str(path), line, None, f"syntaxe TOML invalide / invalid TOML syntax: {detail}"))
+        return f, None
+
+
+def _build(path: Path, data: dict[str, Any]) -> RequirementRules:
+    def compiled(table: dict[str, Any], key: str) -> tuple[Pattern, ...]:
+        return tuple(compile_pattern(p) for p in table.get(key, []))
+
+    groups = {name: Group(*(compiled(data[name], k) for k in ("mention", "required", "none", "unless", "validity")))
+              for name in (*STATUSES, *ANCHORS)}
+    groups |= {name: Group(required=compiled(data[name], "patterns"), unless=compiled(data[name], "unless"))
+               for name in FLAGS}
+    settings = data["settings"]
+    words = sorted((r"\s".join(re.escape(fold_pattern(part)) for part in w.split()) for w in settings["none_words"]),
+                   key=len, reverse=True)
+    return RequirementRules(
+        source=str(path),
+        sentence_end=re.compile(fold_pattern(settings["sentence_end"])),  # on text with case kept
+        window=settings["window"],
+        none_after=re.compile(r"\s*:?\s*(?:" + "|".join(words) + r")(?![\w-])", re.IGNORECASE),
+        negatives=compiled(data["negatives"], "patterns"),
+        groups=groups,
+        forms=tuple((form, compiled(data["bid_bond"]["forms"], form)) for form in FORMS),
+    )
+
+
+def _check(path: Path) -> tuple[list[RuleError], RequirementRules | None]:
+    f, data = _read(Path(path))
+    if data is None:
+        return f.errors, None
+    f.check(data)
+    f.errors.sort(key=lambda e: e.line or 0)
+    return f.errors, (None if f.errors else _build(Path(path), data))
+
+
+def check_requirement_rules(path: Path) -> list[RuleError]:
+    """Every problem of the requirement rule file, so all can be fixed in one pass."""
+    return _check(Path(path))[0]
+
+
+def load_requirement_rules(path: Path) -> RequirementRules:
+    """The compiled rules of `path` (rules/requirements.toml); RuleErrors listing every problem."""
+    errors, rules = _check(Path(path))
+    if errors or rules is None:
+        raise RuleErrors(errors)
+    return rules

@@ -1,0 +1,256 @@
+"""Read sureties, insurance, licences and other barriers from a notice's own words. Pure: no I/O.
+
+The phrases live in rules/requirements.toml; this module knows numbers and how phrases combine:
+- the text is folded (lower case, no accents, one whitespace per run) with a map back to the
+  original, so every piece of evidence is a verbatim substring of the notice;
+- hard negatives (product warranties, "assurance qualité", software licences...) are blanked first;
+- a number (%, $, days, years) belongs to the nearest mention in its sentence (the one before it,
+  else the one after), so in "pas de garantie de soumission, garantie d'exécution 5 %" the 5 % is
+  the performance bond's; a number whose nearest mention cannot take it is dropped;
+- a bond is "none" when a `none` phrase matches or a mention reads "… : Aucun" (none wins), else
+  "required" when a `required` phrase matches or a mention carries a number, else "not_stated";
+  an `unless` phrase (conditional wording) in the same sentence cancels a hit.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
+
+from ..rules.requirements import FLAGS, Group, RequirementRules, fold_text
+
+__all__ = ["Requirements", "extract", "LABEL_KEYS", "parse_amount"]
+
+LABEL_KEYS = ("bid_bond", "bid_bond_percent", "bid_bond_amount", "bid_bond_forms", "bid_bond_valid_days",
+              "performance_bond", "performance_bond_percent", "labour_materials_bond_percent",
+              "insurance_liability_amount", "rbq_licence", "amp_authorisation", "revenu_quebec_attestation")
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a notice's text says a bidder must provide; `evidence` maps each found field to the
+    exact words of the notice that say it."""
+
+    bid_bond: str = "not_stated"  # required | none | not_stated
+    bid_bond_percent: float | None = None
+    bid_bond_amount: float | None = None
+    bid_bond_forms: tuple[str, ...] = ()  # among rules.requirements.FORMS
+    bid_bond_valid_days: int | None = None
+    performance_bond: str = "not_stated"
+    performance_bond_percent: float | None = None
+    performance_bond_amount: float | None = None
+    labour_materials_bond_percent: float | None = None
+    insurance_liability_amount: float | None = None
+    rbq_licence: bool = False
+    amp_authorisation: bool = False
+    revenu_quebec_attestation: bool = False
+    min_experience_years: int | None = None
+    site_visit_required: bool = False
+    quality_price_weighting: bool = False
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The label keys (as in the hand labels), the other fields, then evidence."""
+        values = asdict(self)
+        evidence = values.pop("evidence")
+        out = {k: values.pop(k) for k in LABEL_KEYS} | values
+        out = {k: (list(v) if isinstance(v, tuple) else int(v) if isinstance(v, float) and v.is_integer() else v)
+               for k, v in out.items()}
+        return out | {"evidence": dict(evidence)}
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
+          "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30,
+          "quarante-cinq": 45, "soixante": 60, "quatre-vingt-dix": 90, "cent vingt": 120, "one": 1, "two": 2,
+          "three": 3, "four": 4, "five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30,
+          "sixty": 60, "ninety": 90}
+_W = "|".join(sorted((re.escape(w.strip()) for w in _WORDS), key=len, reverse=True))
+_PCT_UNIT = r"(?:%|pour ?cent|pourcent|percent|per cent)"
+_PERCENT = re.compile(
+    rf"(?<![a-z])(?P<w>{_W}) ?{_PCT_UNIT}(?: ?\( ?\d+(?:[.,]\d+)? ?%? ?\))?"
+    rf"|(?<![\d.,])(?P<d>\d{{1,3}}(?:[.,]\d+)?) ?{_PCT_UNIT}")
+_COUNT = re.compile(
+    rf"(?:(?<![a-z])(?P<w>{_W})(?: ?\( ?(?P<p>\d+) ?\))?|(?<![\d.,])(?P<d>\d{{1,4}})\)?) ?"
+    r"(?P<unit>jours?|days?|ans?|annees?|years?)(?![a-z])")
+_MONEY = re.compile(
+    r"\$ ?(?P<en>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?: ?(?P<enm>millions?|m|k)(?![a-z]))?"
+    r"|(?<![\d.,])(?P<fr>\d{1,3}(?:[ .,]\d{3})+(?:[,.]\d{1,2})?|\d+(?:[,.]\d{1,2})?) ?"
+    r"(?P<frm>millions? de|millions?|m|k)? ?(?:\$|dollars|cad(?![a-z]))")
+
+
+def parse_amount(number: str, multiplier: str | None = None, english: bool = False) -> float:
+    """'2 000 000,00' -> 2000000.0, '2,000,000' -> 2000000.0, '2,5' + 'm' -> 2500000.0.
+    A separator followed by exactly three digits groups thousands; otherwise it is the decimal mark."""
+    if english:
+        value = float(number.replace(",", ""))
+    else:
+        grouped = re.sub(r"[ .,](?=\d{3}(?!\d))", "", number)
+        value = float(grouped.replace(",", "."))
+    if multiplier:
+        value *= 1_000_000 if multiplier.startswith("m") else 1000
+    return value
+
+
+class _Value(NamedTuple):
+    start: int
+    end: int
+    kind: str  # percent | money | days | years
+    value: float
+
+
+def _values(masked: str) -> list[_Value]:
+    found = []
+    for m in _PERCENT.finditer(masked):
+        n = float(m["d"].replace(",", ".")) if m["d"] else _WORDS[m["w"]]
+        found.append(_Value(m.start(), m.end(), "percent", n))
+    for m in _MONEY.finditer(masked):
+        n = parse_amount(m["en"], m["enm"], True) if m["en"] else parse_amount(m["fr"], m["frm"])
+        found.append(_Value(m.start(), m.end(), "money", n))
+    for m in _COUNT.finditer(masked):
+        n = int(m["p"] or m["d"] or _WORDS[m["w"]])
+        found.append(_Value(m.start(), m.end(), "days" if m["unit"][0] in "jd" else "years", n))
+    return sorted(found)
+
+
+# Which numbers each group's mentions take, and the field each lands in.
+_TAKES = {"bid_bond": {"percent": "bid_bond_percent", "money": "bid_bond_amount", "days": "bid_bond_valid_days"},
+          "performance_bond": {"percent": "performance_bond_percent", "money": "performance_bond_amount"},
+          "labour_materials_bond": {"percent": "labour_materials_bond_percent"},
+          "insurance_liability": {"money": "insurance_liability_amount"},
+          "min_experience": {"years": "min_experience_years"}}
+
+
+# --- the document ----------------------------------------------------------------------------
+
+class _Doc:
+    """The notice folded, with hard negatives blanked, its sentences, and the way back to the original."""
+
+    def __init__(self, text: str, rules: RequirementRules) -> None:
+        self.text, self.rules = text, rules
+        self.folded, self.origin = fold_text(text)
+        chars = list(self.folded)
+        for pattern in rules.negatives:
+            for m in pattern.finditer(self.folded):
+                chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
+        self.masked = "".join(chars)
+        cuts = [(m.start(), m.end()) for m in rules.sentence_end.finditer(fold_text(text, keep_case=True)[0])]
+        self.cut_starts = [s for s, _ in cuts]
+        self.cut_ends = [e for _, e in cuts]
+        self.sentences = list(zip([0, *self.cut_ends], [*self.cut_starts, len(self.folded)]))
+
+    def quote(self, start: int, end: int) -> str:
+        """The original text behind folded [start, end)."""
+        return self.text[self.origin[start]:self.origin[end - 1] + 1]
+
+    def sentence_id(self, pos: int) -> int:
+        return bisect_right(self.cut_ends, pos)
+
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        i = bisect_right(self.cut_ends, start) - 1
+        j = bisect_left(self.cut_starts, end)
+        return (self.cut_ends[i] if i >= 0 else 0), (self.cut_starts[j] if j < len(self.cut_starts) else len(self.folded))
+
+    def find(self, patterns: tuple[re.Pattern[str], ...]) -> list[re.Match[str]]:
+        """Matches inside one sentence each, in text order (a quick whole-text search first)."""
+        found = [m for p in patterns if p.search(self.masked)
+                 for s, e in self.sentences for m in p.finditer(self.masked, s, e)]
+        return sorted(found, key=lambda m: m.start())
+
+    def vetoed(self, m: re.Match[str], group: Group) -> bool:
+        """An `unless` phrase in the sentence of the hit (conditional or negated wording)."""
+        s, e = self.sentence(m.start(), m.end())
+        return any(p.search(self.masked, s, e) for p in group.unless)
+
+    def says_none(self, m: re.Match[str]) -> re.Match[str] | None:
+        return self.rules.none_after.match(self.masked, m.end())
+
+
+class _Anchor(NamedTuple):
+    start: int
+    end: int
+    group: str
+    vetoed: bool
+
+
+def _attach(doc: _Doc, anchors: list[_Anchor], values: list[_Value]) -> dict[str, tuple[_Value, _Anchor]]:
+    """Give each number to the nearest mention of its sentence; keep the first number per field."""
+    out: dict[str, tuple[_Value, _Anchor]] = {}
+    window = doc.rules.window
+    for v in values:
+        inside = [a for a in anchors if a.start <= v.start and v.end <= a.end]
+        same = [a for a in anchors if doc.sentence_id(a.start) == doc.sentence_id(v.start)]
+        before = [a for a in same if a.end <= v.start and v.start - a.end <= window]
+        after = [a for a in same if a.start >= v.end and a.start - v.end <= window]
+        # nearest mention before, else after; a long `required` phrase around the number comes last
+        best = sorted(before, key=lambda a: a.end)[-1:] or sorted(after, key=lambda a: a.start)[:1] or inside[:1]
+        if not best or best[0].vetoed:
+            continue
+        a = best[0]
+        name = _TAKES.get(a.group, {}).get(v.kind)
+        if name is None or name in out:
+            continue
+        if v.kind == "days":  # a number of days counts only as the bond's validity period
+            lo, hi = min(a.start, v.start), max(a.end, v.end)
+            if not any(p.search(doc.masked, lo, hi) for p in doc.rules.groups[a.group].validity):
+                continue
+        out[name] = (v, a)
+    return out
+
+
+def extract(text: str, rules: RequirementRules) -> Requirements:
+    """The requirements stated in `text` (a notice's description), each with its evidence."""
+    doc = _Doc(text, rules)
+    groups = rules.groups
+    evidence: dict[str, str] = {}
+    result: dict[str, Any] = {}
+
+    hits = {name: [m for m in doc.find(groups[name].required) if not doc.vetoed(m, groups[name])]
+            for name in _TAKES}
+    anchors = sorted({_Anchor(m.start(), m.end(), name, doc.vetoed(m, groups[name]))
+                      for name in _TAKES for m in [*doc.find(groups[name].mention), *hits[name]]})
+    attached = _attach(doc, anchors, _values(doc.masked))
+
+    for name in ("bid_bond", "performance_bond"):
+        group = groups[name]
+        nones = [(m.start(), m.end()) for m in doc.find(group.none)]
+        nones += [(m.start(), w.end()) for m in doc.find(group.mention) if (w := doc.says_none(m))]
+        numbers = [(min(v.start, a.start), max(v.end, a.end)) for v, a in attached.values() if a.group == name]
+        stated = [(m.start(), m.end()) for m in hits[name]] + sorted(numbers)
+        if nones:
+            result[name] = "none"
+            evidence[name] = doc.quote(*min(nones, key=lambda n: (n[0], -n[1])))  # first, longest
+        elif stated:
+            result[name] = "required"
+            evidence[name] = doc.quote(*stated[0])
+
+    for name, (v, a) in attached.items():
+        owner = a.group
+        if owner in ("bid_bond", "performance_bond") and result.get(owner) != "required":
+            continue  # a bond's numbers only count when the bond is required
+        result[name] = int(v.value) if v.kind in ("days", "years") else v.value
+        evidence[name] = doc.quote(min(v.start, a.start), max(v.end, a.end))
+
+    if result.get("bid_bond") == "required":
+        spans = [doc.sentence(a.start, a.end) for a in anchors if a.group == "bid_bond" and not a.vetoed]
+        found: dict[str, re.Match[str]] = {}
+        for form, patterns in rules.forms:
+            ms = [m for s, e in spans for p in patterns for m in [p.search(doc.masked, s, e)] if m]
+            if ms:
+                found[form] = min(ms, key=lambda m: m.start())
+        if found:
+            result["bid_bond_forms"] = tuple(found)
+            first = min(found.values(), key=lambda m: m.start())
+            evidence["bid_bond_forms"] = doc.quote(first.start(), first.end())
+
+    for name in FLAGS:
+        group = groups[name]
+        ok = [m for m in doc.find(group.required) if not doc.vetoed(m, group) and not doc.says_none(m)]
+        if ok:
+            result[name] = True
+            evidence[name] = doc.quote(ok[0].start(), ok[0].end())
+
+    return Requirements(**result, evidence=evidence)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class WatcherError(Exception):
     """Base of every error the user should see as one line (plus a hint), never as a traceback."""
@@ -70,3 +72,21 @@ class DeliveryError(WatcherError):
     def __init__(self, message: str, permanent: bool = False, hint: str | None = None) -> None:
         super().__init__(message, hint)
         self.permanent = permanent
+
+
+class FetchError(WatcherError):
+    """A source could not be fetched (network, HTTP status, size cap, robots.txt); names the URL.
+
+    `transient` tells the scheduler whether trying again later may help; `retry_at` (UTC) is when
+    the server asked us to come back, if it said so.
+    """
+
+    hint = "la source est peut-être indisponible; réessayez plus tard / the source may be down; try again later"
+
+    def __init__(
+        self, url: str, message: str, hint: str | None = None, *,
+        status: int | None = None, transient: bool = True, retry_at: datetime | None = None,
+    ) -> None:
+        self.url, self.message, self.status = url, message, status
+        self.transient, self.retry_at = transient, retry_at
+        super().__init__(f"{url}: {message}", hint)

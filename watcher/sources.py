@@ -38,7 +38,7 @@ KINDS: dict[str, Kind] = {
                  "any OCDS publisher: release or record packages, single releases, JSON lines"),
     "canadabuys": Kind("canadabuys", "url", {"language": str},
                        "CanadaBuys tender notice CSV (federal)"),
-    "feed": Kind("feed", "url", {"closing": str, "buyer": str, "published": str, "reference": str, "id_prefix": str,
+    "feed": Kind("feed", "url", {"closing": str, "buyer": str, "published": str, "reference": str, "id_prefix": str, "id_from": str,
                                  "closing_format": str, "regions": list, "method": str, "nature": str},
                  "any RSS/Atom feed, with a field mapping"),
     "html": Kind("html", "pages", {"base_url": str, "item": str, "title": str, "link": str, "published": str, "closing": str,

@@ -1,0 +1,324 @@
+"""OCDS JSON: the SEAO open data (Québec, OCDS 1.1 based, since 2021) and any other OCDS publisher.
+
+Publisher: SEAO (Secrétariat du Conseil du trésor, Données Québec, CC-BY 4.0) weekly `hebdo_` and
+monthly `mensuel_` files; any publisher of the Open Contracting Data Standard 1.0 or 1.1.
+Format: a release package (`releases[]`), a record package (`records[]`: `compiledRelease`, else
+its embedded releases are merged), a single release, an array of releases, or JSON lines of any
+of these. Read as a stream (ijson): a 40 MB weekly file is never held whole in memory.
+Several releases of one `ocid` in a file are merged with ocdsmerge, oldest first (by date, then
+release id), so the latest statement wins field by field: one notice per ocid per file. The file
+is read twice (first only counting ocids), so a release is held only until the last release of
+its ocid has been read; a stream that cannot seek is first copied to a temporary file.
+SEAO quirks: UTF-8 BOM; ocid `ocds-ec9k95-<SEAO number>` gives the notice id `seao:<number>` (the
+one the SEAO XML collector uses); the release `date` of tender updates and cancellations is the
+first publication date, the real statement time is the release `id` (a UTC timestamp), so `as_of`
+is the later of the two; `bids` is a plain array; `details.neq` (key case varies); `tender.items[].id`
+is the SEAO category; no delivery region is published (regions stay empty).
+Mappings: `procurementMethodDetails` ("…gré à gré" → gre_a_gre, "…invitation" → invitation, "achat
+mandaté / regroupement" → other, other "…appel d'offres…" → public), else `procurementMethod` open →
+public, selective → invitation, limited/direct → gre_a_gre. Cancellation (tag `tenderCancellation` or
+tender status cancelled) stays a notice with "annulé / cancelled" in `notice_type`. Delivery regions
+(`items[].deliveryAddresses[].region`, `deliveryLocation(s)`) are mapped to the 17 official codes
+by code or name; other publishers' ids are `ocds:<ocid>`. A truncated file gives its notices, then
+an error at the byte where reading stopped.
+Options: none.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import unicodedata
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+import ijson
+from ocdsmerge import CompiledRelease
+from ocdsmerge.exceptions import DuplicateIdValueWarning, OCDSMergeError
+
+from ..codes import REGIONS
+from ..errors import ParseError
+from ..models import Bidder, Notice
+
+SEAO_PREFIX = "ocds-ec9k95-"
+BOM = b"\xef\xbb\xbf"
+MONTREAL = ZoneInfo("America/Montreal")
+_COUNTED = {"releases.item.ocid", "item.ocid", "ocid"}
+# Explicit rules: ocdsmerge would otherwise download the OCDS schema (no network here). Lists of
+# objects without `id` (SEAO documents, classifications, references) are replaced, not appended.
+_RULES = {("tag",): "omitWhenMerged", ("id",): "omitWhenMerged", **{p: "wholeListMerge" for p in (
+    ("tender", "documents"), ("tender", "tenderers"), ("tender", "items", "additionalClassifications"),
+    ("tender", "items", "deliveryAddresses"), ("tender", "items", "deliveryLocations"), ("awards", "suppliers"))}}
+_METHODS = {"open": "public", "selective": "invitation", "limited": "gre_a_gre", "direct": "gre_a_gre"}
+_NATURES = {"goods": "goods", "services": "services", "consultingservices": "services", "works": "construction"}
+_PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-", "\xa0": " "})
+
+
+def fold(text: Any) -> str:
+    """Lower case, no accents, typographic apostrophes and dashes made plain: for comparisons."""
+    text = unicodedata.normalize("NFKD", str(text or "").translate(_PLAIN))
+    return " ".join(text.encode("ascii", "ignore").decode().lower().split())
+
+
+def clean(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def when_of(value: Any) -> datetime | None:
+    """ISO 8601 → aware datetime; a date or a naive time is read in America/Montreal."""
+    try:
+        when = datetime.fromisoformat(value.strip()) if isinstance(value, str) and value.strip() else None
+    except ValueError:
+        return None
+    return when.replace(tzinfo=MONTREAL) if when and not when.tzinfo else when
+
+
+_REGION_KEYS = {re.sub(r"[^a-z]+", " ", fold(name)).strip(): code for code, name in REGIONS.items()}
+_REGION_KEYS.update({"gaspesie": "11", "saguenay lac st jean": "02", "bas st laurent": "01"})
+
+
+def region_code(value: Any) -> str | None:
+    """'06', '6', '06 - Montréal', 'Montérégie (16)', 'Saguenay-Lac-Saint-Jean' → official code; else None.
+
+    Numbers are read as the official codes (Institut de la statistique du Québec); 'QC', 'Québec'
+    (the province) and unknown names give None: we do not guess a region.
+    """
+    text = str(value or "").strip()
+    m = re.match(r"(?:r[ée]gion\s*)?(\d{1,2})(?:\s*[-–:.)]|\s|$)", text, re.I) or re.search(r"\((\d{1,2})\)\s*$", text)
+    if m and 1 <= int(m[1]) <= 17:
+        return f"{int(m[1]):02d}"
+    return _REGION_KEYS.get(re.sub(r"[^a-z]+", " ", fold(text)).strip())
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """JSON whose first bytes show OCDS keys."""
+    start = head.removeprefix(BOM).lstrip()[:1]
+    return start in (b"{", b"[") and any(k in head for k in (b'"ocid"', b'"releases"', b'"records"'))
+
+
+def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[Notice | ParseError]:
+    stream, start = _seekable(stream)
+    if stream.read(3) != BOM:
+        stream.seek(start)
+    start, counts = stream.tell(), Counter()
+    try:  # first pass: how many releases each ocid has (errors are reported by the second pass)
+        counts.update(v for p, e, v in ijson.parse(stream, multiple_values=True) if e == "string" and p in _COUNTED)
+    except (ijson.JSONError, ValueError):
+        pass
+    stream.seek(start)
+    pending: dict[str, list[dict]] = {}
+    error = None
+    try:
+        for label, release in _units(stream):
+            if label.startswith("record"):  # one ocid, complete: no need to wait for other releases
+                compiled = release.get("compiledRelease")
+                full = [r for r in map(_d, _l(release.get("releases"))) if "tender" in r or "awards" in r]
+                yield (_convert(name, label, [compiled] if isinstance(compiled, dict) else full) if compiled or full
+                       else ParseError(name, label, "record vide / record without compiledRelease or releases"))
+                continue
+            ocid = release.get("ocid")
+            if not isinstance(ocid, str) or not ocid.strip():
+                if "url" not in release or "tender" in release:  # a linked release (url only) is no error
+                    yield ParseError(name, label, "release sans ocid / release without an ocid")
+                continue
+            group = pending.setdefault(ocid, [])
+            group.append(release)
+            if len(group) >= counts.get(ocid, 1):
+                yield _convert(name, label, pending.pop(ocid))
+    except (ijson.JSONError, ValueError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        error = ParseError(name, stream.tell(), f"JSON invalide ou tronqué / invalid or truncated JSON: {message}")
+    for ocid, group in pending.items():  # ocids whose last release was cut off (truncated file)
+        yield _convert(name, ocid, group)
+    if error:
+        yield error
+
+
+def _seekable(stream: BinaryIO) -> tuple[BinaryIO, int]:
+    """The stream itself when it can seek (read twice), else a copy in a temporary file."""
+    try:
+        if stream.seekable():
+            return stream, stream.tell()
+    except (AttributeError, OSError):
+        pass
+    spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+    shutil.copyfileobj(stream, spool)
+    spool.seek(0)
+    return spool, 0  # type: ignore[return-value]
+
+
+def _units(stream: BinaryIO) -> Iterator[tuple[str, dict]]:
+    """(label, object) in file order, one built at a time: releases, records, top-level releases."""
+    builder = top = None
+    unit, top_array, n = "", False, 0
+    for prefix, event, value in ijson.parse(stream, multiple_values=True, use_float=True):
+        if builder is not None:
+            builder.event(event, value)
+            if prefix == unit and event == "end_map":
+                n += 1
+                yield f"{'record' if unit == 'records.item' else 'release'} #{n}", builder.value
+                builder = None
+            continue
+        if prefix == "" and event in ("start_map", "start_array"):
+            top_array, top = event == "start_array", None if event == "start_array" else ijson.ObjectBuilder()
+        if event == "start_map" and (prefix == "item" if top_array else prefix in ("releases.item", "records.item")):
+            unit, builder = prefix, ijson.ObjectBuilder()
+            builder.event(event, value)
+        elif top is not None:
+            top.event(event, value)
+            if prefix == "" and event == "end_map":
+                obj, top = top.value, None
+                if "ocid" in obj and ("compiledRelease" in obj or "releases" not in obj):
+                    n += 1
+                    yield f"{'record' if 'compiledRelease' in obj else 'release'} #{n}", obj
+
+
+def _merge(releases: list[dict]) -> dict:
+    merged = CompiledRelease(merge_rules=_RULES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DuplicateIdValueWarning)
+        for release in releases:  # already in order: append() does not re-sort on the raw date string
+            merged.append(release)
+    return merged.asdict()
+
+
+def _stated_at(release: dict) -> datetime | None:
+    """The release date; for SEAO, the later of it and the release id (a UTC timestamp)."""
+    when, rid = when_of(release.get("date")), str(release.get("id") or "")
+    if str(release.get("ocid") or "").startswith(SEAO_PREFIX) and re.fullmatch(r"20\d{12}", rid):
+        stamp = datetime.strptime(rid, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        when = max(when, stamp) if when else stamp
+    return when
+
+
+def _convert(name: str, label: str, releases: list[dict]) -> Notice | ParseError:
+    """One notice from the releases of one ocid: merged oldest first, the last one's tags."""
+    releases.sort(key=lambda r: (_stated_at(r) or datetime.min.replace(tzinfo=timezone.utc), str(r.get("id") or "")))
+    try:
+        compiled = _merge(releases) if len(releases) > 1 else releases[0]
+        return _notice(compiled, releases[-1], max((w for r in releases if (w := _stated_at(r))), default=None))
+    except (OCDSMergeError, TypeError, ValueError, AttributeError) as exc:
+        return ParseError(name, label, f"{releases[-1].get('ocid')}: release illisible / unreadable release: {exc}")
+
+
+def _d(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _amount(value: Any) -> float | None:
+    value = value.get("amount") if isinstance(value, dict) else value
+    try:
+        return None if value in (None, "") or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ci(mapping: dict, key: str) -> Any:
+    return next((v for k, v in mapping.items() if str(k).lower() == key), None)
+
+
+def _neq(party: dict, ref: dict) -> str | None:
+    """details.neq (any case), an identifier whose scheme says NEQ, or the SEAO party id FO-<NEQ>."""
+    found = [_ci(_d(h.get("details")), "neq") for h in (party, ref)]
+    ids = [_d(h.get("identifier")) for h in (party, ref)]
+    found += [i.get("id") for i in ids if "NEQ" in str(i.get("scheme"))]
+    found += re.findall(r"^FO-(\d{10})$", str(ref.get("id") or party.get("id") or ""))
+    values = (str(x or "").strip() for x in found)
+    return next((v for v in values if re.fullmatch(r"\d{10}", v) and v != "1234567890"), None)  # SEAO placeholder
+
+
+def _method(tender: dict) -> str:
+    details = fold(tender.get("procurementMethodDetails"))
+    if "gre a gre" in details:
+        return "gre_a_gre"
+    if "invitation" in details:
+        return "invitation"
+    if "achat mandate" in details or "regroupement" in details:
+        return "other"  # the tender was run by another body (group purchase), as SEAO XML type 16
+    if "appel d'offres" in details:
+        return "public"
+    return _METHODS.get(fold(tender.get("procurementMethod")), "other")
+
+
+def _bidders(release: dict, parties: dict[str, dict]) -> tuple[tuple[Bidder, ...], date | None]:
+    """Award suppliers (winners), then other tenderers and bidders; SEAO publishes winners mostly."""
+    bids: dict[str, float | None] = {}
+    refs: list[dict] = []
+    for bid in map(_d, _l(release.get("bids")) + _l(_d(release.get("bids")).get("details"))):
+        for ref in [_d(t) for t in _l(bid.get("tenderers"))] or ([{"id": bid["id"]}] if bid.get("id") else []):
+            bids[str(ref.get("id"))] = _amount(bid.get("value"))
+            refs.append(ref)
+    out: dict[str, Bidder] = {}
+    awarded: list[date] = []
+    contracts = [_d(c) for c in _l(release.get("contracts"))]
+    for award in map(_d, _l(release.get("awards"))):
+        status = fold(award.get("status"))
+        if status in ("cancelled", "unsuccessful"):
+            continue
+        amount = _amount(award.get("value"))
+        if amount is None:
+            amount = _amount(next((c.get("value") for c in contracts if c.get("awardID") == award.get("id")), None))
+        if when := when_of(award.get("date")):
+            awarded.append(when.date())
+        for i, ref in enumerate(map(_d, _l(award.get("suppliers")))):
+            key, party = str(ref.get("id") or ref.get("name")), parties.get(str(ref.get("id")), {})
+            out[key] = Bidder(clean(ref.get("name") or party.get("name")), _neq(party, ref), bids.get(key),
+                              status in ("", "active"), amount if i == 0 else None)  # one amount per award
+    refs += _l(_d(release.get("tender")).get("tenderers"))
+    refs += [p for p in parties.values() if "tenderer" in _l(p.get("roles"))]
+    for ref in map(_d, refs):
+        key, party = str(ref.get("id") or ref.get("name")), parties.get(str(ref.get("id")), {})
+        if key not in out and (ref.get("name") or party.get("name")):
+            out[key] = Bidder(clean(ref.get("name") or party.get("name")), _neq(party, ref), bids.get(key))
+    return tuple(out.values()), min(awarded, default=None)
+
+
+def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
+    ocid = str(release["ocid"]).strip()
+    seao = ocid.startswith(SEAO_PREFIX)
+    tender, period = _d(release.get("tender")), _d(_d(release.get("tender")).get("tenderPeriod"))
+    parties = {str(p.get("id")): p for p in map(_d, _l(release.get("parties"))) if p.get("id")}
+    ref = _d(release.get("buyer")) or _d(tender.get("procuringEntity"))
+    buyer = parties.get(str(ref.get("id"))) or next((p for p in parties.values() if "buyer" in _l(p.get("roles"))), {})
+    municipal = _ci(_d(buyer.get("details")), "municipal")
+    items = [_d(i) for i in _l(tender.get("items"))]
+    classes = [_d(i.get("classification")) for i in items]
+    classes += [_d(c) for i in items for c in _l(i.get("additionalClassifications"))]
+    unspsc = [re.sub(r"\D", "", str(c["id"])) for c in classes if fold(c.get("scheme")) == "unspsc" and c.get("id")]
+    codes = [str(i.get("id", "")).strip().upper() for i in items] if seao else []
+    categories = [c for c in codes if re.fullmatch(r"[A-Z]{1,3}\d{1,2}", c)]
+    where = [(_d(x), k) for i in items for k in ("deliveryAddresses", "deliveryAddress", "deliveryLocations",
+                                                 "deliveryLocation") for x in _l(i.get(k))]
+    places = [x.get("region") if "Address" in k else x.get("description") for x, k in where]
+    tags = [str(t) for t in _l(latest.get("tag")) if t != "compiled"]
+    cancelled = "tenderCancellation" in tags or fold(tender.get("status")) == "cancelled"
+    parts = (",".join(tags), "annulé / cancelled" if cancelled else "", clean(tender.get("procurementMethodDetails")))
+    nature = _NATURES.get(fold(tender.get("mainProcurementCategory")).replace(" ", ""), "other")
+    if nature == "other" and categories:
+        nature = {"C": "construction", "G": "goods", "S": "services"}.get(categories[0][0], "other")
+    notice_kinds = ("tenderNotice", "awardNotice", "contractNotice")
+    url = next((d["url"] for d in map(_d, _l(tender.get("documents"))) if d.get("url")
+                and (seao and "seao" in str(d["url"]) or d.get("documentType") in notice_kinds)), None)
+    bidders, awarded_on = _bidders(release, parties)
+    titles = [tender.get("title")] + [_d(a).get("title") for k in ("awards", "contracts") for a in _l(release.get(k))]
+    return Notice(
+        id=f"seao:{ocid[len(SEAO_PREFIX):]}" if seao else f"ocds:{ocid}", source="seao" if seao else "ocds",
+        title=clean(next((t for t in titles if t), ocid)), buyer_name=clean(ref.get("name") or buyer.get("name")),
+        buyer_id=clean(ref.get("id") or buyer.get("id") or _d(ref.get("identifier")).get("id")) or None,
+        municipal=None if municipal in (None, "") else str(municipal).lower() in ("1", "true", "oui", "yes"),
+        reference=clean(tender.get("id")) or None, url=url, notice_type=" - ".join(x for x in parts if x),
+        method=_method(tender), nature=nature, categories=tuple(dict.fromkeys(categories)),
+        unspsc=tuple(dict.fromkeys(unspsc)), regions=tuple(sorted({c for p in places if p and (c := region_code(p))})),
+        published_at=when_of(tender.get("datePublished") or period.get("startDate")) or when_of(release.get("date")),
+        closing_at=when_of(period.get("endDate")), awarded_on=awarded_on, estimated_value=_amount(tender.get("value")),
+        description=str(tender.get("description") or "").strip(), bidders=bidders, as_of=as_of,
+    )

@@ -75,3 +75,73 @@ def engine(store_url):
 
 # --- SMTP server fixture (aiosmtpd) -------------------------------------------------------
 # (owned by the digest work; keep the fixture name `smtp_server`)
+
+
+class SmtpTestServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
+
+    `messages` are parsed with the email package; `peers` holds, per message, the client's
+    (host, port), so a test can tell whether one connection carried them all. `fail(rcpt, code,
+    times)` makes the server refuse that recipient with `code` (`times` times, or always).
+    """
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.peers: list[tuple[str, int]] = []
+        self.failures: dict[str, list] = {}
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    def fail(self, recipient: str, code: int = 550, times: int | None = None) -> None:
+        self.failures[recipient.lower()] = [code, times]
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.peers.clear()
+        self.failures.clear()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        rule = self.failures.get(address.lower())
+        if rule and (rule[1] is None or rule[1] > 0):
+            if rule[1] is not None:
+                rule[1] -= 1
+            text = "Requested action aborted: try again later" if rule[0] < 500 else "No such user here"
+            return f"{rule[0]} {text}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.peers.append(tuple(session.peer[:2]))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server_session():
+    """One aiosmtpd server for the whole session (starting one takes a moment)."""
+    from aiosmtpd.controller import Controller
+
+    server = SmtpTestServer()
+    server.port = _free_port()
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_server_session):
+    """The session's SMTP server, emptied of earlier tests' messages and failure rules."""
+    smtp_server_session.clear()
+    yield smtp_server_session
+    smtp_server_session.clear()

@@ -1,0 +1,227 @@
+"""Turn a Digest into a MIME mail: text/plain and text/html alternatives, in the digest's language.
+
+Layout lives in templates/digest.{txt,html}.j2 and wording in templates/digest.<lang>.toml, so the
+same information is shown in every language and a translator edits one flat file. Python only
+formats values (babel) and fills the sentences; every value that comes from a source reaches the
+HTML template as a plain string and is escaped there.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import format_datetime as rfc2822_date
+from email.utils import make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_percent
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+
+from ..codes import CATEGORIES, METHOD_LABELS, REGIONS
+from ..errors import ConfigError
+from ..models import Digest, DigestItem
+
+MONTREAL = ZoneInfo("America/Montreal")
+LANGUAGES = ("fr", "en")  # the first is the default
+UNSUBSCRIBE_SUBJECT = "désabonnement {id}"  # one keyword for the coordinator's mailbox, whatever the language
+
+
+class _OneLineHeader(UnstructuredHeader):
+    """Written as given, never folded nor RFC 2047-encoded: clients must read a List-Unsubscribe URL whole."""
+
+    def fold(self, *, policy) -> str:  # type: ignore[override]
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+def _policy():
+    registry = HeaderRegistry()
+    registry.map_to_type("list-unsubscribe", _OneLineHeader)
+    return default_policy.clone(header_factory=registry)
+
+
+POLICY = _policy()
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One notice as the templates show it: every field already a display string."""
+
+    title: str
+    url: str | None
+    reference: str
+    buyer: str
+    method: str
+    value: str
+    published: str
+    closing: str
+    regions: str
+    categories: str
+    reasons: str
+    score: str
+    verdict: str  # the raw verdict, for the HTML colour
+    verdict_label: str
+
+
+class Renderer:
+    """Holds one Jinja2 environment and the compiled templates, so a run renders many digests cheaply."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        self.templates_dir = Path(templates_dir)
+        self.env = Environment(
+            loader=FileSystemLoader(self.templates_dir),
+            autoescape=select_autoescape(enabled_extensions=("html", "html.j2")),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        try:
+            self.text_template = self.env.get_template("digest.txt.j2")
+            self.html_template = self.env.get_template("digest.html.j2")
+        except TemplateNotFound as exc:
+            raise ConfigError(f"{self.templates_dir}: template {exc.name} not found",
+                              hint="vérifiez [paths] templates / check [paths] templates in config.toml") from exc
+        self.strings = {lang: self._load_strings(lang) for lang in LANGUAGES}
+        self._check_same_keys()
+
+    def render(self, digest: Digest, sender: str, reply_to: str | None = None, profile_help: str = "",
+               message_id: str | None = None) -> EmailMessage:
+        """The mail for `digest`. `message_id` is for tests and resends; by default a fresh one."""
+        lang = digest.language if digest.language in self.strings else LANGUAGES[0]
+        t = self.strings[lang]
+        ent = digest.enterprise
+        name = _one_line(ent.name)
+        count = len(digest.items)
+        week = format_date(_week_start(digest.generated_at), t["week_format"], locale=t["locale"])
+        sender_address = parseaddr(sender)[1]
+        unsubscribe_subject = UNSUBSCRIBE_SUBJECT.format(id=ent.id)
+        subject = _plural(t, "subject", count).format(count=count, name=name, week=week)
+        context: dict[str, Any] = {
+            "t": t,
+            "lang": lang,
+            "subject": subject,
+            "enterprise_name": name,
+            "week": t["week"].format(week=week),
+            "intro": _plural(t, "intro", count).format(count=count, name=name),
+            "items": [_item_view(item, t, lang) for item in digest.items],
+            "omitted": _plural(t, "omitted", digest.omitted).format(count=digest.omitted) if digest.omitted else "",
+            "why": t["why"].format(name=name, id=ent.id),
+            "unsubscribe": t["unsubscribe"].format(address=sender_address, subject=unsubscribe_subject),
+            "profile_help": profile_help.strip(),
+        }
+        msg = EmailMessage(policy=POLICY)
+        msg["Subject"] = subject
+        msg["From"] = sender
+        msg["To"] = ", ".join(ent.emails)
+        if reply_to:
+            msg["Reply-To"] = reply_to
+        msg["Date"] = rfc2822_date(digest.generated_at)
+        msg["Message-ID"] = message_id or make_msgid(idstring=ent.id, domain=_domain(sender_address))
+        msg["List-Unsubscribe"] = f"<mailto:{quote(sender_address, safe='@')}?subject={quote(unsubscribe_subject)}>"
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
+        msg["X-Watcher-Enterprise"] = ent.id  # lets the outbox name files by enterprise
+        # quoted-printable always: 7-bit safe on any server, and the same encoding whatever the content.
+        msg.set_content(self.text_template.render(context), subtype="plain", charset="utf-8", cte="quoted-printable")
+        msg.add_alternative(self.html_template.render(context), subtype="html", charset="utf-8", cte="quoted-printable")
+        msg["Content-Language"] = lang  # after the parts: set_content drops Content-* headers
+        return msg
+
+    def _load_strings(self, lang: str) -> dict[str, Any]:
+        path = self.templates_dir / f"digest.{lang}.toml"
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+
+    def _check_same_keys(self) -> None:
+        """Every language must say the same things: a key missing in one is an error at start."""
+        reference = _keys(self.strings[LANGUAGES[0]])
+        for lang in LANGUAGES[1:]:
+            keys = _keys(self.strings[lang])
+            if keys != reference:
+                diff = sorted(reference ^ keys)
+                raise ConfigError(f"{self.templates_dir / f'digest.{lang}.toml'}: keys differ from "
+                                  f"digest.{LANGUAGES[0]}.toml: {', '.join(diff)}")
+
+
+def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
+    n, m = item.notice, item.match
+    loc = t["locale"]
+    url = n.url if n.url and n.url.lower().startswith(("https://", "http://")) else None
+    reasons = " · ".join(("⚠ " if not r.ok else "") + _one_line(r.text(lang)) for r in m.reasons)
+    return ItemView(
+        title=_one_line(n.title),
+        url=url,
+        reference=_one_line(n.reference or ""),
+        buyer=_one_line(n.buyer_name) or t["not_stated"],
+        method=METHOD_LABELS.get(n.method, METHOD_LABELS["other"])[lang],
+        value=money(n.value, loc) if n.value is not None else t["value_unknown"],
+        published=_when(n.published_at, t),
+        closing=_when(n.closing_at, t) if n.closing_at else t["no_closing"],
+        regions=_regions(n.regions, t),
+        categories=" · ".join(f"{c} – {CATEGORIES[c]}" if c in CATEGORIES else c for c in n.categories)
+        or t["not_stated"],
+        reasons=reasons,
+        score=format_percent(m.score, locale=loc),
+        verdict=m.verdict,
+        verdict_label=t["verdicts"].get(m.verdict, m.verdict),
+    )
+
+
+def money(value: float, locale: str) -> str:
+    """Whole dollars in the locale's way: '125 000 $' (fr_CA), '$125,000' (en_CA)."""
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
+    return format_currency(value, "CAD", format=pattern, currency_digits=False, locale=locale)
+
+
+def _when(value: datetime | None, t: dict[str, Any]) -> str:
+    """Montréal local time: SEAO states times there and so do buyers' documents."""
+    if value is None:
+        return t["not_stated"]
+    local = value.astimezone(MONTREAL) if value.tzinfo else value
+    return format_datetime(local, t["datetime_format"], locale=t["locale"])
+
+
+def _regions(codes: tuple[str, ...], t: dict[str, Any]) -> str:
+    if not codes:
+        return t["no_regions"]
+    if set(REGIONS) <= set(codes):
+        return t["all_regions"]
+    return ", ".join(REGIONS.get(c, c) for c in codes)
+
+
+def _week_start(moment: datetime) -> date:
+    """The Monday of the week `moment` falls in, in Montréal."""
+    local = moment.astimezone(MONTREAL) if moment.tzinfo else moment
+    return local.date() - timedelta(days=local.weekday())
+
+
+def _plural(t: dict[str, Any], key: str, count: int) -> str:
+    return t[f"{key}_one" if count == 1 else f"{key}_other"]
+
+
+def _one_line(text: str) -> str:
+    """Sources put line breaks and runs of spaces in titles; a header or a list line cannot have them."""
+    return " ".join(text.split())
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2] or "localhost"
+
+
+def _keys(table: dict[str, Any], prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key, value in table.items():
+        out |= _keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+    return out

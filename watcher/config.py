@@ -43,6 +43,24 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class FetchConfig:
+    user_agent: str = "watcher/0.1 (veille des marchés publics; +mailto:veille@example.org)"
+    timeout: float = 60.0
+    max_bytes: int = 200 * 1024 * 1024
+    min_interval: float = 2.0  # seconds between two requests to the same host
+    retries: int = 3
+    respect_robots: bool = True
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    digest_schedule: str = "0 7 * * mon"  # cron, America/Montreal: Monday 7:00
+    max_failures: int = 3  # consecutive failures before status exits non-zero and the coordinator is alerted
+    coordinator_email: str | None = None
+    standby_poll: float = 30.0  # seconds between two tries of a standby daemon (PostgreSQL)
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str = "sqlite:///watcher.db"
     sources_dir: Path = Path("sources")
@@ -50,6 +68,8 @@ class Config:
     templates_dir: Path = Path("templates")
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
     path: Path | None = None  # the file this came from; None for the embedded defaults
 
 
@@ -63,6 +83,9 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "starttls": bool, "ssl": bool, "timeout": (int, float),
     },
     "digest": {"language": str, "max_items": int, "profile_help": str},
+    "fetch": {"user_agent": str, "timeout": (int, float), "max_bytes": int, "min_interval": (int, float),
+              "retries": int, "respect_robots": bool},
+    "daemon": {"digest_schedule": str, "max_failures": int, "coordinator_email": str, "standby_poll": (int, float)},
 }
 
 
@@ -142,6 +165,17 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
     if "://" not in url:
         _fail(path, text, "database.url", f"{url!r} is not a database URL (e.g. sqlite:///watcher.db, postgresql+psycopg://user@host/db)")
     defaults = DigestConfig()
+    fe, dm = data.get("fetch", {}), data.get("daemon", {})
+    if dm.get("max_failures", 1) < 1:
+        _fail(path, text, "daemon.max_failures", "must be 1 or more")
+    if "digest_schedule" in dm:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(dm["digest_schedule"])
+        except ValueError as exc:
+            _fail(path, text, "daemon.digest_schedule", f"invalid cron (minute hour day month weekday): {exc}")
+    fetch_defaults, daemon_defaults = FetchConfig(), DaemonConfig()
     return Config(
         database_url=url,
         sources_dir=Path(paths.get("sources", "sources")),
@@ -166,6 +200,20 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
             language=language,
             max_items=dg.get("max_items", defaults.max_items),
             profile_help=dg.get("profile_help", defaults.profile_help),
+        ),
+        fetch=FetchConfig(
+            user_agent=fe.get("user_agent", fetch_defaults.user_agent),
+            timeout=float(fe.get("timeout", fetch_defaults.timeout)),
+            max_bytes=fe.get("max_bytes", fetch_defaults.max_bytes),
+            min_interval=float(fe.get("min_interval", fetch_defaults.min_interval)),
+            retries=fe.get("retries", fetch_defaults.retries),
+            respect_robots=fe.get("respect_robots", fetch_defaults.respect_robots),
+        ),
+        daemon=DaemonConfig(
+            digest_schedule=dm.get("digest_schedule", daemon_defaults.digest_schedule),
+            max_failures=dm.get("max_failures", daemon_defaults.max_failures),
+            coordinator_email=dm.get("coordinator_email"),
+            standby_poll=float(dm.get("standby_poll", daemon_defaults.standby_poll)),
         ),
         path=path,
     )

@@ -1,0 +1,232 @@
+"""Command line: one small function per command, each calling watcher.app (what the daemon uses)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import datetime, time as dtime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from . import __version__, app
+from .config import Config, load_config
+from .errors import RuleErrors, WatcherError
+from .rules import check_rules, load_enterprises
+from .serialize import match_json, notice_json
+from .store import open_store
+from .store import repo
+
+MONTREAL = ZoneInfo("America/Montreal")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config(args: argparse.Namespace) -> Config:
+    if args.config:
+        return load_config(args.config)
+    default = Path.cwd() / "config.toml"
+    return load_config(default if default.exists() else None)
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.combine(datetime.strptime(text, "%Y-%m-%d").date(), dtime(0, 0), MONTREAL)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a date YYYY-MM-DD") from None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create or migrate the database to the latest schema."""
+    cfg = _config(args)
+    open_store(cfg.database_url)
+    print(f"base de données prête / database ready: {cfg.database_url}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import notice files or folders (SEAO XML, .gz accepted); bad records are reported and skipped."""
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    started = time.perf_counter()
+    report = app.import_paths(engine, args.paths)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        for error in report.errors:
+            print(f"erreur / error: {error}", file=sys.stderr)
+        print(f"{report.files} fichier(s) / file(s): {report.notices_new} nouveaux avis / new notices, "
+              f"{report.notices_updated} mis à jour / updated, {report.notices_unchanged} inchangés / unchanged, "
+              f"{report.notices_stale} plus anciens ignorés / older ignored, {report.contracts} contrats finaux / final contracts, "
+              f"{report.expenses} dépenses / expenses, {len(report.errors)} erreur(s) / error(s) "
+              f"en / in {time.perf_counter() - started:.1f} s")
+    return 1 if report.errors else 0
+
+
+def cmd_notices(args: argparse.Namespace) -> int:
+    """List stored notices, newest first."""
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    with engine.connect() as conn:
+        for n in repo.load_notices(conn, since=args.since, limit=args.limit):
+            if args.json:
+                print(json.dumps(notice_json(n), ensure_ascii=False))
+            else:
+                when = n.published_at.astimezone(MONTREAL).strftime("%Y-%m-%d") if n.published_at else "          "
+                value = f"{n.value:>12,.0f} $".replace(",", " ") if n.value is not None else " " * 14
+                print(f"{n.id:<14} {when} {n.method:<10} {value}  {n.title[:70]}  — {n.buyer_name[:40]}")
+    return 0
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    """Validate every rule file; print file:line: field: message for each problem."""
+    cfg = _config(args)
+    errors = check_rules(cfg.rules_dir)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} erreur(s) / error(s)", file=sys.stderr)
+        return 1
+    count = len(load_enterprises(cfg.rules_dir))
+    print(f"ok: {count} profil(s) d'entreprise / enterprise profile(s) in {cfg.rules_dir}")
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    """Match stored notices against the enterprise profiles."""
+    cfg = _config(args)
+    enterprises = load_enterprises(cfg.rules_dir)
+    if args.enterprise and args.enterprise not in {e.id for e in enterprises}:
+        raise WatcherError(f"unknown enterprise {args.enterprise!r}", hint="watcher rules check lists the profiles")
+    engine = open_store(cfg.database_url)
+    include_no = args.all or bool(args.notice and args.enterprise)
+    count = 0
+    for notice, m in app.matches(engine, enterprises, args.enterprise, args.notice, include_no=include_no):
+        count += 1
+        if args.json:
+            print(json.dumps(match_json(m, cfg.digest.language), ensure_ascii=False))
+        else:
+            why = "; ".join(r.text(cfg.digest.language) for r in m.reasons)
+            print(f"{m.verdict:<5} {m.score:4.2f} {m.enterprise_id:<28} {notice.id:<14} {notice.title[:60]}\n      {why}")
+    if not args.json:
+        print(f"{count} résultat(s) / result(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Build each enterprise's digest: --preview DIR writes .eml files, --send delivers them."""
+    cfg = _config(args)
+    enterprises = load_enterprises(cfg.rules_dir)
+    engine = open_store(cfg.database_url)
+    outcomes = app.run_digests(engine, cfg, enterprises, preview_dir=args.preview, since=args.since)
+    failed = 0
+    for o in outcomes:
+        if o.ok:
+            print(f"{o.enterprise_id}: {o.notices} avis / notices (+{o.omitted} pour plus tard / for later) -> {o.where}")
+        else:
+            failed += 1
+            print(f"{o.enterprise_id}: ÉCHEC / FAILED: {o.error}", file=sys.stderr)
+    if not outcomes:
+        print("aucun courriel à envoyer / no digest to send")
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Import the bundled real SEAO notices, match the example profiles, write digests to an outbox."""
+    folder = Path(args.dir).resolve()
+    data = PROJECT_ROOT / "demo" / "seao"
+    if not data.is_dir():
+        raise WatcherError(f"demo data not found in {data}", hint="run the demo from a checkout of the project (pip install -e .)")
+    for stale in (folder / "outbox", folder / "watcher.db", folder / "watcher.db-wal", folder / "watcher.db-shm"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    base = load_config(None, base=PROJECT_ROOT)
+    from dataclasses import replace
+
+    cfg = replace(base, database_url=f"sqlite:///{folder / 'watcher.db'}",
+                  delivery=replace(base.delivery, backend="outbox", outbox=folder / "outbox"))
+    engine = open_store(cfg.database_url)
+    started = time.perf_counter()
+    report = app.import_paths(engine, [data])
+    print(f"1. import: {report.files} fichiers SEAO / SEAO files, {report.notices_new} avis / notices, "
+          f"{len(report.errors)} erreur(s) / error(s), {time.perf_counter() - started:.1f} s")
+    enterprises = load_enterprises(cfg.rules_dir)
+    print(f"2. règles / rules: {len(enterprises)} entreprises ({', '.join(e.id for e in enterprises)})")
+    outcomes = app.run_digests(engine, cfg, enterprises)
+    print(f"3. courriels / digests: {len(outcomes)} dans / in {cfg.delivery.outbox}")
+    for o in outcomes:
+        print(f"   {o.enterprise_id}: {o.notices} avis / notices (+{o.omitted}) -> {o.where}")
+    print(f"Base / database: {folder / 'watcher.db'} — essayez / try: watcher --config ... ou: "
+          f"sqlite3 {folder / 'watcher.db'} 'select count(*) from notices'")
+    return 0 if outcomes and not report.errors else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="watcher", description="Veille des marchés publics pour l'économie sociale / procurement watcher for social-economy enterprises")
+    p.add_argument("--config", help="config.toml (default: ./config.toml if present, else embedded defaults)")
+    p.add_argument("--verbose", action="store_true", help="show tracebacks")
+    p.add_argument("--version", action="version", version=f"watcher {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", help=cmd_init.__doc__)
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("import", help=cmd_import.__doc__)
+    s.add_argument("paths", nargs="+", help="files or folders")
+    s.add_argument("--json", action="store_true", help='print {"files", "notices_new", "notices_updated", "errors"}')
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("notices", help=cmd_notices.__doc__)
+    s.add_argument("--json", action="store_true", help="one JSON object per line, bidders included")
+    s.add_argument("--since", type=_date, help="published on or after YYYY-MM-DD")
+    s.add_argument("--limit", type=int, help="at most N notices")
+    s.set_defaults(func=cmd_notices)
+
+    s = sub.add_parser("rules", help="rule files: check")
+    rsub = s.add_subparsers(dest="rules_command", required=True, metavar="SUBCOMMAND")
+    r = rsub.add_parser("check", help=cmd_rules_check.__doc__)
+    r.set_defaults(func=cmd_rules_check)
+
+    s = sub.add_parser("match", help=cmd_match.__doc__)
+    s.add_argument("--enterprise", help="only this enterprise id")
+    s.add_argument("--notice", help="only this notice id (e.g. seao:1234567)")
+    s.add_argument("--all", action="store_true", help="also print pairs judged 'no'")
+    s.add_argument("--json", action="store_true", help='one {"notice", "enterprise", "score", "verdict", "reasons"} per line')
+    s.set_defaults(func=cmd_match)
+
+    s = sub.add_parser("digest", help=cmd_digest.__doc__)
+    mode = s.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--preview", type=Path, metavar="DIR", help="write .eml files to DIR, send nothing, record nothing")
+    mode.add_argument("--send", action="store_true", help="deliver through [delivery] (outbox folder or SMTP)")
+    s.add_argument("--since", type=_date, help="only notices published on or after YYYY-MM-DD")
+    s.set_defaults(func=cmd_digest)
+
+    s = sub.add_parser("demo", help=cmd_demo.__doc__)
+    s.add_argument("--dir", default="demo-output", help="working folder for the demo (emptied first; default: demo-output)")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except WatcherError as exc:
+        if args.verbose:
+            raise
+        print(f"watcher: {exc}", file=sys.stderr)
+        if exc.hint and not isinstance(exc, RuleErrors):
+            print(f"  → {exc.hint}", file=sys.stderr)
+        elif isinstance(exc, RuleErrors):
+            print(f"  → {exc.hint} (watcher rules check)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

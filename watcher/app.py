@@ -16,8 +16,9 @@ from .digest.build import build_digest
 from .digest.deliver import Outbox, deliver
 from .digest.render import Renderer
 from .errors import ParseError
-from .match import compile_profile, match_notice, notice_text
+from .match.engine import AwardHistory, Judge, Rulebook
 from .models import Enterprise, Expense, FinalContract, Match, Notice
+from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .store import repo
 
 CHUNK = 500
@@ -90,17 +91,30 @@ def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list,
     notices.clear(), finals.clear(), spent.clear()
 
 
-def matches(engine: Engine, enterprises: list[Enterprise], enterprise_id: str | None = None,
-            notice_id: str | None = None, include_no: bool = False) -> Iterator[tuple[Notice, Match]]:
-    """Judge stored notices for the enterprises (optionally one of each)."""
-    chosen = [e for e in enterprises if enterprise_id in (None, e.id)]
-    profiles = [compile_profile(e) for e in chosen]
+def load_rulebook(cfg: Config) -> Rulebook:
+    """Enterprise profiles, thresholds and requirement phrases from the rules folder (RuleErrors if any is wrong)."""
+    return Rulebook(tuple(load_enterprises(cfg.rules_dir)), load_thresholds(cfg.rules_dir / "thresholds.toml"),
+                    load_requirement_rules(cfg.rules_dir / "requirements.toml"))
+
+
+def judge_for(engine: Engine, rulebook: Rulebook) -> Judge:
+    """A Judge that knows the store's award history (to estimate values notices do not state)."""
     with engine.connect() as conn:
-        notices = list(repo.load_notices(conn, ids=[notice_id] if notice_id else None))
+        history = AwardHistory(repo.award_history(conn))
+    return Judge(rulebook, history)
+
+
+def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None, notice_id: str | None = None,
+            include_no: bool = False, now: datetime | None = None, since: datetime | None = None,
+            judge: Judge | None = None) -> Iterator[tuple[Notice, Match]]:
+    """Judge stored notices for the enterprises (optionally one of each). `now` None judges each notice
+    as at its publication (backtests, the demo); the daemon passes the current time."""
+    judge = judge or judge_for(engine, rulebook)
+    ids = [e.id for e in rulebook.enterprises if enterprise_id in (None, e.id)]
+    with engine.connect() as conn:
+        notices = list(repo.load_notices(conn, ids=[notice_id] if notice_id else None, since=since))
     for notice in notices:
-        text = notice_text(notice)
-        for profile in profiles:
-            m = match_notice(notice, profile, text)
+        for m in judge.judge(notice, ids, now=now):
             if m.is_match or include_no:
                 yield notice, m
 
@@ -115,18 +129,17 @@ class DigestOutcome:
     error: str | None = None
 
 
-def run_digests(engine: Engine, cfg: Config, enterprises: list[Enterprise], preview_dir: Path | None = None,
-                since: datetime | None = None, now: datetime | None = None) -> list[DigestOutcome]:
+def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Path | None = None,
+                since: datetime | None = None, now: datetime | None = None, judge_now: datetime | None = None) -> list[DigestOutcome]:
     """Build one digest per enterprise from matches not yet sent; preview writes .eml files and
     records nothing, send delivers and records each notice as sent once the backend accepted it."""
     now = now or datetime.now(timezone.utc)
+    enterprises = list(rulebook.enterprises)
     renderer = Renderer(cfg.templates_dir)
     by_enterprise: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in enterprises}
     with engine.connect() as conn:
         already = {e.id: repo.delivered_notices(conn, e.id) for e in enterprises}
-    for notice, m in matches(engine, enterprises):
-        if since is not None and (notice.published_at is None or notice.published_at < since):
-            continue
+    for notice, m in matches(engine, rulebook, since=since, now=judge_now):
         if notice.id not in already[m.enterprise_id]:
             by_enterprise[m.enterprise_id].append((notice, m))
     digests, messages = [], []

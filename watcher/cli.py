@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from . import __version__, app
 from .config import Config, load_config
 from .errors import RuleErrors, WatcherError
-from .rules import check_rules, load_enterprises
+from .rules import check_requirement_rules, check_rules, load_thresholds
+from .sources import check_sources
 from .serialize import match_json, notice_json
 from .store import open_store
 from .store import repo
@@ -35,6 +36,15 @@ def _date(text: str) -> datetime:
         return datetime.combine(datetime.strptime(text, "%Y-%m-%d").date(), dtime(0, 0), MONTREAL)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a date YYYY-MM-DD") from None
+
+
+def _at(text: str) -> datetime | str:
+    """--at: 'now', 'published' (judge each notice as on its publication day) or a date."""
+    return text if text in ("now", "published") else _date(text)
+
+
+def _judge_now(at: datetime | str) -> datetime | None:
+    return None if at == "published" else datetime.now(MONTREAL) if at == "now" else at
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -80,35 +90,46 @@ def cmd_notices(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
-    """Validate every rule file; print file:line: field: message for each problem."""
+    """Validate every rule file (profiles, thresholds, requirement phrases) and source file; print file:line: field: message."""
     cfg = _config(args)
-    errors = check_rules(cfg.rules_dir)
+    errors = [*check_rules(cfg.rules_dir), *_check_thresholds(cfg.rules_dir / "thresholds.toml"),
+              *check_requirement_rules(cfg.rules_dir / "requirements.toml"), *check_sources(cfg.sources_dir)]
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
         print(f"{len(errors)} erreur(s) / error(s)", file=sys.stderr)
         return 1
-    count = len(load_enterprises(cfg.rules_dir))
-    print(f"ok: {count} profil(s) d'entreprise / enterprise profile(s) in {cfg.rules_dir}")
+    rulebook = app.load_rulebook(cfg)
+    print(f"ok: {len(rulebook.enterprises)} profil(s) d'entreprise / enterprise profile(s), seuils / thresholds, "
+          f"exigences / requirements in {cfg.rules_dir}; sources in {cfg.sources_dir}")
     return 0
+
+
+def _check_thresholds(path: Path) -> list:
+    try:
+        load_thresholds(path)
+    except RuleErrors as exc:
+        return list(exc.errors)
+    return []
 
 
 def cmd_match(args: argparse.Namespace) -> int:
     """Match stored notices against the enterprise profiles."""
     cfg = _config(args)
-    enterprises = load_enterprises(cfg.rules_dir)
-    if args.enterprise and args.enterprise not in {e.id for e in enterprises}:
+    rulebook = app.load_rulebook(cfg)
+    if args.enterprise and rulebook.enterprise(args.enterprise) is None:
         raise WatcherError(f"unknown enterprise {args.enterprise!r}", hint="watcher rules check lists the profiles")
     engine = open_store(cfg.database_url)
     include_no = args.all or bool(args.notice and args.enterprise)
     count = 0
-    for notice, m in app.matches(engine, enterprises, args.enterprise, args.notice, include_no=include_no):
+    for notice, m in app.matches(engine, rulebook, args.enterprise, args.notice, include_no=include_no,
+                                 now=_judge_now(args.at), since=args.since):
         count += 1
         if args.json:
             print(json.dumps(match_json(m, cfg.digest.language), ensure_ascii=False))
         else:
             why = "; ".join(r.text(cfg.digest.language) for r in m.reasons)
-            print(f"{m.verdict:<5} {m.score:4.2f} {m.enterprise_id:<28} {notice.id:<14} {notice.title[:60]}\n      {why}")
+            print(f"{m.verdict:<10} {m.score:4.2f} {m.enterprise_id:<28} {notice.id:<14} {notice.title[:60]}\n      {why}")
     if not args.json:
         print(f"{count} résultat(s) / result(s)", file=sys.stderr)
     return 0
@@ -117,9 +138,10 @@ def cmd_match(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     """Build each enterprise's digest: --preview DIR writes .eml files, --send delivers them."""
     cfg = _config(args)
-    enterprises = load_enterprises(cfg.rules_dir)
+    rulebook = app.load_rulebook(cfg)
     engine = open_store(cfg.database_url)
-    outcomes = app.run_digests(engine, cfg, enterprises, preview_dir=args.preview, since=args.since)
+    outcomes = app.run_digests(engine, cfg, rulebook, preview_dir=args.preview, since=args.since,
+                               judge_now=_judge_now(args.at))
     failed = 0
     for o in outcomes:
         if o.ok:
@@ -153,9 +175,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     report = app.import_paths(engine, [data])
     print(f"1. import: {report.files} fichiers SEAO / SEAO files, {report.notices_new} avis / notices, "
           f"{len(report.errors)} erreur(s) / error(s), {time.perf_counter() - started:.1f} s")
-    enterprises = load_enterprises(cfg.rules_dir)
-    print(f"2. règles / rules: {len(enterprises)} entreprises ({', '.join(e.id for e in enterprises)})")
-    outcomes = app.run_digests(engine, cfg, enterprises)
+    rulebook = app.load_rulebook(cfg)
+    print(f"2. règles / rules: {len(rulebook.enterprises)} entreprises ({', '.join(e.id for e in rulebook.enterprises)}), "
+          "avis jugés à leur date de publication / notices judged as on their publication day")
+    outcomes = app.run_digests(engine, cfg, rulebook, judge_now=None)
     print(f"3. courriels / digests: {len(outcomes)} dans / in {cfg.delivery.outbox}")
     for o in outcomes:
         print(f"   {o.enterprise_id}: {o.notices} avis / notices (+{o.omitted}) -> {o.where}")
@@ -195,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--notice", help="only this notice id (e.g. seao:1234567)")
     s.add_argument("--all", action="store_true", help="also print pairs judged 'no'")
     s.add_argument("--json", action="store_true", help='one {"notice", "enterprise", "score", "verdict", "reasons"} per line')
+    s.add_argument("--since", type=_date, help="only notices published on or after YYYY-MM-DD")
+    s.add_argument("--at", type=_at, default="published",
+                   help="judge as on: 'published' (each notice's publication day, default), 'now', or YYYY-MM-DD")
     s.set_defaults(func=cmd_match)
 
     s = sub.add_parser("digest", help=cmd_digest.__doc__)
@@ -202,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--preview", type=Path, metavar="DIR", help="write .eml files to DIR, send nothing, record nothing")
     mode.add_argument("--send", action="store_true", help="deliver through [delivery] (outbox folder or SMTP)")
     s.add_argument("--since", type=_date, help="only notices published on or after YYYY-MM-DD")
+    s.add_argument("--at", type=_at, default="now",
+                   help="judge lead times as on: 'now' (default), 'published' or YYYY-MM-DD (to replay history)")
     s.set_defaults(func=cmd_digest)
 
     s = sub.add_parser("demo", help=cmd_demo.__doc__)

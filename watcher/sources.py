@@ -83,6 +83,15 @@ def load_sources(folder: Path) -> list[Source]:
     return found
 
 
+def check_sources(folder: Path) -> list[RuleError]:
+    """Every problem of the source files, for `watcher rules check` (empty when all are right)."""
+    try:
+        load_sources(folder)
+    except RuleErrors as exc:
+        return list(exc.errors)
+    return []
+
+
 def _load(path: Path) -> tuple[Source | None, list[RuleError]]:
     text = path.read_text(encoding="utf-8")
     try:

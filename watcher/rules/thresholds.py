@@ -76,7 +76,10 @@ def buyer_type(notice: Notice) -> str:
 
 def load_thresholds(path: Path) -> Thresholds:
     """Read and check thresholds.toml; every problem is reported at once with file:line."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleErrors([RuleError(str(path), None, None, f"fichier illisible / cannot read file: {exc.strerror or exc}")]) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

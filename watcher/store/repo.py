@@ -213,3 +213,14 @@ def record_delivery(conn: Connection, enterprise_id: str, notice_ids: Iterable[s
             for n in notice_ids if n not in already]
     if rows:
         conn.execute(insert(deliveries), rows)
+
+
+def award_history(conn: Connection) -> Iterator[tuple[str, str, datetime, float]]:
+    """(buyer name, SEAO category, published, amount) of every winning bid with an amount: what a
+    buyer paid before, used to estimate the value of a notice that does not state one."""
+    query = (select(notices.c.buyer_name, notices.c.categories, notices.c.published_at, bidders.c.contract_amount)
+             .join(bidders, bidders.c.notice_id == notices.c.id)
+             .where(bidders.c.winner.is_(True), bidders.c.contract_amount.is_not(None), notices.c.published_at.is_not(None)))
+    for buyer, categories, published, amount in conn.execute(query):
+        for category in categories or ():
+            yield buyer, category, published, float(amount)

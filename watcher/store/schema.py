@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String,
+    JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, Numeric, String,
     Table, Text, TypeDecorator, UniqueConstraint,
 )
 
@@ -168,4 +168,33 @@ alerts = Table(
     Column("key", String(200), nullable=False),  # e.g. "source-failing:seao-ocds:<first failed run id>"
     Column("sent_at", UTCDateTime, nullable=False),
     UniqueConstraint("key", name="uq_alerts_key"),
+)
+
+# Verdicts kept between runs, so only new or changed notices and edited profiles are judged again:
+# a row is stale when the notice's content_hash or the profile's hash differs from what it records.
+match_results = Table(
+    "match_results", metadata,
+    Column("enterprise_id", String(80), primary_key=True),
+    Column("notice_id", String(80), ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True),
+    Column("notice_hash", String(64), nullable=False),
+    Column("profile_hash", String(64), nullable=False),
+    Column("judged_at", UTCDateTime, nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Index("ix_match_results_verdict", "enterprise_id", "verdict"),
+)
+
+# Messages the mail server refused: kept for the coordinator's report and for retries.
+delivery_failures = Table(
+    "delivery_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", String(80), nullable=False),
+    Column("message_id", String(300)),
+    Column("failed_at", UTCDateTime, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("permanent", Boolean, nullable=False, default=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("reported_at", UTCDateTime),  # when the coordinator was told
+    Index("ix_delivery_failures_enterprise", "enterprise_id", "failed_at"),
 )

@@ -10,7 +10,6 @@ space matches the one space or line break the folded text keeps for any run of w
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import RuleError, RuleErrors
-from ..tomlpos import key_line
+from ..tomlpos import item_line, key_line, read_toml
 
 Pattern = re.Pattern[str]
 Problem = tuple[str, str] | None  # (français, English), None when the value is fine
@@ -186,7 +185,7 @@ class _File:
         if line is None and dotted and "." in dotted:  # a missing key: point at its table
             line = key_line(self.text, dotted.rsplit(".", 1)[0])
         if line and item is not None:
-            line = _item_line(self.text, line, item)
+            line = item_line(self.text, line, item)
         tail = f" (allowed: {allowed})" if allowed else ""
         self.errors.append(RuleError(str(self.path), line, dotted, f"{fr} / {en}{tail}"))
 
@@ -234,38 +233,13 @@ _FOUND = ((bool, "un booléen", "a bool"), ((int, float), "un nombre", "a number
           (list, "une liste", "a list"), (dict, "une table", "a table"))
 
 
-def _item_line(text: str, line: int, item: str) -> int:
-    """Line of `item` inside a list that may span several lines, starting at its key's line."""
-    basic = item.replace("\\", "\\\\").replace('"', '\\"')
-    needles = (f"'{item}'", f'"{basic}"')
-    lines = text.splitlines()
-    for number in range(line, len(lines) + 1):
-        current = lines[number - 1]
-        if number > line and re.match(r"\s*(\[|[A-Za-z0-9_.-]+\s*=)", current):
-            break  # the next key or table: the list has ended
-        if any(n in current for n in needles):
-            return number
-    return line
-
-
 def _read(path: Path) -> tuple[_File, dict[str, Any] | None]:
-    """Read and parse the file; syntax errors become a RuleError at tomllib's line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        f = _File(path, "")
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
-        f.errors.append(RuleError(str(path), None, None, f"lecture impossible / cannot read: {reason}"))
-        return f, None
+    """Read and parse one file; a syntax error becomes a RuleError at tomllib's line."""
+    text, data, error = read_toml(path)
     f = _File(path, text)
-    try:
-        return f, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        where = re.search(r"\(at line (\d+), column \d+\)|\(at end of document\)", str(exc))
-        line = int(where.group(1)) if where and where.group(1) else max(1, len(text.splitlines()))
-        detail = str(exc)[: where.start()].strip() if where else str(exc)
-        f.errors.append(RuleError(str(path), line, None, f"syntaxe TOML invalide / invalid TOML syntax: {detail}"))
-        return f, None
+    if error:
+        f.errors.append(error)
+    return f, data
 
 
 def _build(path: Path, data: dict[str, Any]) -> RequirementRules:

@@ -163,3 +163,114 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
                 repo.record_delivery(conn, digest.enterprise.id, [i.notice.id for i in digest.items], msg["Message-ID"], now=now)
         outcomes.append(outcome)
     return outcomes
+
+
+# --- coordinator tools (issue 4): explain one verdict, backtest a profile -----------------------
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything one verdict rests on, for `watcher explain`: the notice, the verdict with one
+    reason per criterion, the facts it was judged on, and what the extractor read in the text."""
+
+    notice: Notice
+    enterprise: Enterprise
+    match: Match
+    facts: object  # match.verdict.Facts
+    extracted: object  # match.requirements.Requirements
+    judged_at: datetime | None  # None: as on the notice's publication day
+
+
+def explain(engine: Engine, rulebook: Rulebook, notice_id: str, enterprise_id: str,
+            now: datetime | None = None) -> Explanation:
+    """Judge one stored notice for one enterprise with the same Judge as `matches`, keeping the facts."""
+    from .errors import WatcherError
+
+    enterprise = rulebook.enterprise(enterprise_id)
+    if enterprise is None:
+        raise WatcherError(f"unknown enterprise {enterprise_id!r}", hint="watcher rules check lists the profiles")
+    with engine.connect() as conn:
+        found = list(repo.load_notices(conn, ids=[notice_id]))
+    if not found:
+        raise WatcherError(f"unknown notice {notice_id!r}", hint="watcher notices lists the stored notices (ids like seao:1234567)")
+    judge = judge_for(engine, rulebook)
+    notice = found[0]
+    (m,) = judge.judge(notice, [enterprise_id], now=now)
+    return Explanation(notice, enterprise, m, judge.facts(notice), judge.requirements(notice), now)
+
+
+def backtest(engine: Engine, rulebook: Rulebook, profiles: list[Enterprise],
+             since: datetime | None = None) -> Iterator[tuple[Notice, list[Match]]]:
+    """Every stored notice judged as on its publication day for each given profile, installed or not
+    (one Match per profile, "no" included). Judged here rather than through `matches`, because an
+    edited copy keeps the installed id: no verdict stored for that id may stand in for it."""
+    from dataclasses import replace
+
+    with engine.connect() as conn:
+        history = AwardHistory(repo.award_history(conn))
+        notices = list(repo.load_notices(conn, since=since))
+    judges = [Judge(replace(rulebook, enterprises=(p,)), history) for p in profiles]
+    for notice in notices:
+        yield notice, [j.judge(notice, now=None)[0] for j in judges]
+
+
+def previous_profile(path: Path, rev: str | None = None) -> Enterprise:
+    """The profile as it was before an edit: `rev` is a saved copy (an existing file) or a git
+    revision of `path` (default HEAD), read with `git show` without touching the working tree."""
+    import subprocess
+    import tempfile
+    from dataclasses import replace
+
+    from .errors import WatcherError
+    from .rules.enterprises import load_enterprise
+
+    if rev and Path(rev).is_file():
+        return load_enterprise(Path(rev))
+    rev = rev or "HEAD"
+    path = Path(path).resolve()
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-C", str(path.parent), *args], capture_output=True, text=True, check=False)
+
+    try:
+        top = git("rev-parse", "--show-toplevel")
+    except OSError as exc:
+        raise WatcherError(f"git introuvable / git not found: {exc}", hint="give a saved copy: --diff PATH") from exc
+    if top.returncode != 0:
+        raise WatcherError(f"{path.parent}: pas un dépôt git / not a git repository",
+                           hint="give a saved copy of the profile: --diff PATH")
+    relative = path.relative_to(Path(top.stdout.strip()).resolve()).as_posix()
+    shown = git("show", f"{rev}:{relative}")
+    if shown.returncode != 0:
+        raise WatcherError(f"{rev}:{relative}: introuvable dans git / not found in git ({shown.stderr.strip()})",
+                           hint="a new profile has no previous version; give a saved copy: --diff PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(shown.stdout, encoding="utf-8")
+        return replace(load_enterprise(copy), source_file=f"{rev}:{relative}")
+
+
+def read_texts(raw: str, name: str) -> list[tuple[object, str]]:
+    """(id or None, text) pairs for `watcher requirements`: JSON lines with a "text" field (an "id"
+    passed through) when the first non-blank line is a JSON object, else the whole input as one text."""
+    import json
+
+    from .errors import WatcherError
+
+    raw = raw.lstrip("\ufeff")
+    first = next((line.strip() for line in raw.splitlines() if line.strip()), "")
+    if not first.startswith("{"):
+        return [(None, raw)]
+    out: list[tuple[object, str]] = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise WatcherError(f"{name}:{number}: JSON invalide / invalid JSON: {exc.msg}",
+                               hint="one JSON object per line, or a plain text file") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise WatcherError(f'{name}:{number}: champ "text" manquant / missing "text" field',
+                               hint='each line must be an object with a "text" string (and optionally an "id")')
+        out.append((row.get("id"), row["text"]))
+    return out

@@ -19,6 +19,12 @@ from .sources import check_sources
 from .serialize import match_json, notice_json
 from .store import open_store
 from .store import repo
+from .match import backtest
+from .match.requirements import extract
+from .match.verdict import known_value
+from .rules import load_requirement_rules
+from .rules.enterprises import load_enterprise
+from .serialize import explanation_json, requirements_json
 
 MONTREAL = ZoneInfo("America/Montreal")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -187,6 +193,119 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if outcomes and not report.errors else 1
 
 
+def _money(value: float | None) -> str:
+    return "?" if value is None else f"{value:,.0f} $".replace(",", " ")
+
+
+def _day(when: datetime | None) -> str:
+    return when.astimezone(MONTREAL).strftime("%Y-%m-%d") if when else "?"
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Explain one verdict: every criterion (pass/fail, level, evidence) and the facts it rests on."""
+    cfg = _config(args)
+    rulebook = app.load_rulebook(cfg)
+    engine = open_store(cfg.database_url)
+    x = app.explain(engine, rulebook, args.notice, args.enterprise, now=_judge_now(args.at))
+    if args.json:
+        print(json.dumps(explanation_json(x), ensure_ascii=False))
+        return 0
+    lang = x.enterprise.language if x.enterprise.language in ("fr", "en") else cfg.digest.language
+    n, m, f = x.notice, x.match, x.facts
+    at = "à la publication / as on publication day" if x.judged_at is None else _day(x.judged_at)
+    print(f"{n.id}  {n.title}")
+    print(f"  acheteur / buyer: {n.buyer_name} ({f.buyer}) · mode / method: {n.method} · nature: {n.nature} · "
+          f"catégories / categories: {', '.join(n.categories) or '-'} · régions / regions: {', '.join(n.regions) or '-'}")
+    print(f"  publié / published: {_day(n.published_at)} · fermeture / closing: {_day(n.closing_at)} · "
+          f"soumissionnaires / bidders: {len(n.bidders)}")
+    print(f"profil / profile: {x.enterprise.id} ({x.enterprise.name}) — jugé / judged: {at}")
+    print(f"verdict: {m.verdict} (score {m.score:.2f})\n\ncritères / criteria:")
+    for r in m.reasons:
+        state = "ok  " if r.ok else f"ÉCHEC / FAIL ({r.level})"
+        print(f"  {r.criterion:<16} {state:<26} {r.text(lang)}")
+        if r.evidence:
+            print(f"  {'':<16} {'':<26} preuve / evidence: « {' '.join(r.evidence.split())} »")
+    estimate = f" (fourchette / range {_money(f.low)} – {_money(f.high)})" if f.estimated and (f.low or f.high) else ""
+    print(f"\nfaits / facts:\n  valeur / value: {_money(f.value)}{estimate} — {f.basis_fr} / {f.basis_en}")
+    print("  exigences / requirements:" + ("" if f.requirements else " aucune connue / none known"))
+    for name, req in f.requirements.items():
+        size = " ".join(x for x in (f"{req.percent:g} %" if req.percent else "", _money(req.amount) if req.amount else "") if x)
+        source = (f"déduite / inferred: {req.basis_fr} / {req.basis_en}" if req.inferred
+                  else f"énoncée / stated: « {' '.join(req.evidence.split())} »" if req.evidence else "énoncée / stated")
+        print(f"    {name:<22} {req.status:<10} {size:<12} {source}")
+    found = {k: v for k, v in x.extracted.to_json().items() if k != "evidence" and v not in (None, False, [], "not_stated")}
+    print("  lu dans le texte / read in the text: " + (", ".join(f"{k}={v}" for k, v in found.items()) or "rien / nothing"))
+    return 0
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    """Backtest a profile on stored notices, judged as on their publication day: counts by verdict and the
+    list; --file tests an edited copy without installing it; --diff shows what an edit gains and loses."""
+    cfg = _config(args)
+    rulebook = app.load_rulebook(cfg)
+    installed = rulebook.enterprise(args.enterprise)
+    if args.file is None and installed is None:
+        raise WatcherError(f"unknown enterprise {args.enterprise!r}", hint="watcher rules check lists the profiles; --file tests a file not installed")
+    profile = load_enterprise(args.file) if args.file else installed
+    if profile.id != args.enterprise:
+        print(f"attention / warning: {args.file} a l'id / has id {profile.id!r}", file=sys.stderr)
+    profiles = [profile]
+    if args.diff is not None:
+        if installed is None and not Path(args.diff).is_file():
+            raise WatcherError(f"no installed profile {args.enterprise!r} to compare with in git",
+                               hint="give a saved copy of the previous version: --diff PATH")
+        profiles.insert(0, app.previous_profile(Path(installed.source_file) if installed else Path(args.diff), args.diff))
+    engine = open_store(cfg.database_url)
+    rows = list(app.backtest(engine, rulebook, profiles, since=args.since))
+    since = f" depuis le / since {_day(args.since)}" if args.since else ""
+    print(f"{len(rows)} avis jugés à leur date de publication / notices judged as on their publication day{since}")
+
+    def counts(label: str, i: int) -> None:
+        tally = backtest.tally(ms[i].verdict for _, ms in rows)
+        print(f"{label} {profiles[i].source_file}: " + " · ".join(f"{v} {c}" for v, c in tally.items()))
+
+    if args.diff is None:
+        counts("profil / profile", 0)
+        for n, (m,) in rows:
+            if m.is_match:
+                print(f"  {m.verdict:<10} {m.score:4.2f} {n.id:<14} {_day(n.published_at)} {_money(known_value(n)):>12}  "
+                      f"{n.title[:60]} — {n.buyer_name[:30]}")
+        return 0
+    counts("avant / before", 0)
+    counts("après / after ", 1)
+    by_id = {n.id: (n, old, new) for n, (old, new) in rows}
+    changes = backtest.compare({i: o.verdict for i, (_, o, _) in by_id.items()}, {i: w.verdict for i, (_, _, w) in by_id.items()})
+    gains = [c for c in changes if c.gained]
+    print(f"gains: {len(gains)} · pertes / losses: {len(changes) - len(gains)}  "
+          + " · ".join(f"{o} → {w}: {k}" for (o, w), k in backtest.transitions(changes).items()))
+    lang = profile.language if profile.language in ("fr", "en") else cfg.digest.language
+    for c in changes:
+        n, old, new = by_id[c.notice_id]
+        print(f"  {'+' if c.gained else '-'} {n.id:<14} {c.old} → {c.new}  {_day(n.published_at)} {n.title[:60]}")
+        why = backtest.changed_reasons(old, new)
+        if why:
+            print("      " + "; ".join(r.text(lang) for r in why))
+    return 0
+
+
+def cmd_requirements(args: argparse.Namespace) -> int:
+    """Read sureties, insurance and licences in texts (a plain text file, or JSON lines with "text" and
+    an optional "id"); print one JSON object per text with the fields and their evidence."""
+    cfg = _config(args)
+    rules = load_requirement_rules(cfg.rules_dir / "requirements.toml")
+    if args.file == "-":
+        raw, name = sys.stdin.read(), "<stdin>"
+    else:
+        try:
+            raw, name = Path(args.file).read_text(encoding="utf-8"), args.file
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WatcherError(f"{args.file}: illisible / cannot read: {getattr(exc, 'strerror', None) or exc}",
+                               hint="a UTF-8 text file, or - for standard input") from None
+    for ident, text in app.read_texts(raw, name):
+        print(json.dumps(requirements_json(text, extract(text, rules), ident), ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="watcher", description="Veille des marchés publics pour l'économie sociale / procurement watcher for social-economy enterprises")
     p.add_argument("--config", help="config.toml (default: ./config.toml if present, else embedded defaults)")
@@ -208,10 +327,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, help="at most N notices")
     s.set_defaults(func=cmd_notices)
 
-    s = sub.add_parser("rules", help="rule files: check")
+    s = sub.add_parser("rules", help="rule files: check, test (backtest a profile)")
     rsub = s.add_subparsers(dest="rules_command", required=True, metavar="SUBCOMMAND")
     r = rsub.add_parser("check", help=cmd_rules_check.__doc__)
     r.set_defaults(func=cmd_rules_check)
+    r = rsub.add_parser("test", help=cmd_rules_test.__doc__)
+    r.add_argument("enterprise", help="enterprise id")
+    r.add_argument("--since", type=_date, help="only notices published on or after YYYY-MM-DD")
+    r.add_argument("--file", type=Path, metavar="PATH", help="test this edited copy of the profile instead of the installed one")
+    r.add_argument("--diff", nargs="?", const="HEAD", metavar="REV|PATH",
+                   help="compare with the previous version: a git revision of the installed file (default HEAD) or a saved copy")
+    r.set_defaults(func=cmd_rules_test)
 
     s = sub.add_parser("match", help=cmd_match.__doc__)
     s.add_argument("--enterprise", help="only this enterprise id")
@@ -235,6 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help=cmd_demo.__doc__)
     s.add_argument("--dir", default="demo-output", help="working folder for the demo (emptied first; default: demo-output)")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("explain", help=cmd_explain.__doc__)
+    s.add_argument("notice", help="notice id, e.g. seao:1234567")
+    s.add_argument("enterprise", help="enterprise id")
+    s.add_argument("--at", type=_at, default="published",
+                   help="judge as on: 'published' (the notice's publication day, default), 'now', or YYYY-MM-DD")
+    s.add_argument("--json", action="store_true", help='one {"notice", "verdict", "criteria", "facts", "extracted"} object')
+    s.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("requirements", help=cmd_requirements.__doc__)
+    s.add_argument("file", nargs="?", default="-", metavar="FILE", help="text file or JSON lines; - (default) reads standard input")
+    s.set_defaults(func=cmd_requirements)
     return p
 
 

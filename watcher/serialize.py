@@ -38,3 +38,42 @@ def match_json(m: Match, language: str = "fr") -> dict:
         "notice": m.notice_id, "enterprise": m.enterprise_id, "score": m.score, "verdict": m.verdict,
         "reasons": [{"criterion": r.criterion, "ok": r.ok, "text": r.text(language)} for r in m.reasons],
     }
+
+
+def explanation_json(x: object) -> dict:
+    """`watcher explain --json`: every criterion with pass/fail, level and evidence, then the facts
+    (value and its basis; each requirement stated with evidence or inferred with its basis).
+    `x` is an app.Explanation."""
+    n, m, f = x.notice, x.match, x.facts
+    return {
+        "notice": {"id": n.id, "title": n.title, "buyer": n.buyer_name, "method": n.method, "nature": n.nature,
+                   "categories": list(n.categories), "regions": list(n.regions), "published_at": _iso(n.published_at),
+                   "closing_at": _iso(n.closing_at), "estimated_value": n.estimated_value, "awarded_value": n.awarded_value},
+        "enterprise": m.enterprise_id,
+        "judged_at": _iso(x.judged_at) if x.judged_at else "published",
+        "verdict": m.verdict, "score": m.score,
+        "criteria": [{"criterion": r.criterion, "ok": r.ok, "level": r.level or None, "fr": r.fr, "en": r.en,
+                      "evidence": r.evidence or None} for r in m.reasons],
+        "facts": {
+            "value": f.value, "low": f.low, "high": f.high, "estimated": f.estimated,
+            "basis_fr": f.basis_fr, "basis_en": f.basis_en, "buyer_type": f.buyer,
+            "requirements": {name: {"status": r.status, "amount": r.amount, "percent": r.percent,
+                                    "source": "inferred" if r.inferred else "stated",
+                                    "evidence": r.evidence or None,
+                                    "basis_fr": r.basis_fr or None, "basis_en": r.basis_en or None}
+                             for name, r in f.requirements.items()},
+        },
+        "extracted": x.extracted.to_json(),
+    }
+
+
+def requirements_json(text: str, found: object, ident: object = None) -> dict:
+    """`watcher requirements`: the extractor's fields (label keys first), `evidence` quotes, and
+    `spans`: [start, end) of each quote in `text` (the first place it occurs; the quote is verbatim)."""
+    out = ({"id": ident} if ident is not None else {}) | found.to_json()
+    spans = {}
+    for key, quote in out["evidence"].items():
+        start = text.find(quote)
+        if start >= 0:
+            spans[key] = [start, start + len(quote)]
+    return out | {"spans": spans}

@@ -82,3 +82,32 @@ def test_now_closes_notices():
     notice = _notice({})
     m = judge(notice, _enterprise({}), notice_facts(notice, THRESHOLDS), now=datetime(2019, 4, 1, tzinfo=MTL))
     assert m.verdict == "no" and any(r.criterion == "lead_time" and "fermé" in r.fr for r in m.reasons)
+
+
+def test_seao_one_dollar_placeholders_are_not_a_value():
+    """Framework agreements list each winner at 1 $: judging on 3 $ would call the notice too small."""
+    notice = _notice({"value": -1, "method": "public"})
+    winners = tuple(Bidder(f"Fournisseur {i}", None, 1.0, True, 1.0) for i in range(3))
+    facts = notice_facts(Notice(**{**notice.__dict__, "bidders": winners}), THRESHOLDS, past_awards=None)
+    assert facts.estimated and facts.value == 101100 and "plus de 101 100 $" in facts.basis_fr
+    mixed = (Bidder("A", None, 1.0, True, 1.0), Bidder("B", None, 80000.0, True, 80000.0))
+    assert notice_facts(Notice(**{**notice.__dict__, "bidders": mixed}), THRESHOLDS).value == 80000.0
+
+
+def test_award_history_ignores_one_dollar_placeholders():
+    from watcher.match.engine import AwardHistory
+
+    before = datetime(2018, 1, 1, tzinfo=MTL)
+    history = AwardHistory([("Ville X", "S15", before, 1.0), ("Ville X", "S15", before, 1.0), ("Ville X", "S15", before, 40000.0)])
+    notice = Notice(id="seao:2", source="seao", title="t", buyer_name="Ville X", categories=("S15",),
+                    published_at=datetime(2019, 1, 1, tzinfo=MTL))
+    assert history.before(notice) == [40000.0]
+
+
+def test_open_ended_public_estimate_is_a_stretch_not_realistic():
+    """'Public tender, value unknown' only says 'at least the threshold': real ones bid up to millions."""
+    notice = _notice({"value": -1, "method": "public"})
+    m = judge(notice, _enterprise({"max_value": 250000}), notice_facts(notice, THRESHOLDS))
+    value = next(r for r in m.reasons if r.criterion == "value")
+    assert (m.verdict, value.ok, value.level) == ("stretch", False, "stretch")
+    assert "au moins 101 100 $" in value.fr and "no known ceiling" in value.en

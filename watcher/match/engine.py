@@ -17,7 +17,7 @@ from ..rules.requirements import RequirementRules
 from ..rules.thresholds import Thresholds
 from . import compile_profile, notice_text
 from .requirements import Requirements, extract
-from .verdict import Facts, judge, notice_facts
+from .verdict import PLACEHOLDER_AMOUNT, Facts, judge, notice_facts
 
 __all__ = ["AwardHistory", "Judge", "Rulebook", "source_text"]
 
@@ -41,6 +41,8 @@ class AwardHistory:
     def __init__(self, rows: Iterable[tuple[str, str, datetime, float]]) -> None:
         by_key: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for buyer, category, when, amount in rows:
+            if amount <= PLACEHOLDER_AMOUNT:  # SEAO's 1 $ per winner of a framework agreement
+                continue
             by_key.setdefault((buyer.casefold(), category), []).append((when.timestamp(), amount))
         self._by_key = {k: sorted(v) for k, v in by_key.items()}
 

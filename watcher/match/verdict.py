@@ -29,6 +29,9 @@ MONTREAL = ZoneInfo("America/Montreal")
 STRETCH_VALUE = 1.25  # a contract up to 25 % above capacity is a stretch, beyond it a team's job
 STRETCH_BOND = 1.5  # a surety up to 50 % above the bonding limit can often be negotiated
 DEFAULT_PERFORMANCE_PERCENT = 50.0  # performance bonds are typically 50 % of the contract
+# SEAO writes 1 $ as the contract amount of each winner of a framework agreement (entente-cadre,
+# several suppliers, amount set by later orders): a placeholder, never a value to judge on.
+PLACEHOLDER_AMOUNT = 1.0
 LEVELS = {"realistic": 3, "stretch": 2, "consortium": 1, "no": 0}
 
 
@@ -55,6 +58,17 @@ class Facts:
     basis_en: str
     buyer: str
     requirements: dict[str, Requirement] = field(default_factory=dict)
+    open_ended: bool = False  # estimated from the method alone: a floor (public tender), no ceiling
+
+
+def known_value(notice: Notice) -> float | None:
+    """The notice's value without SEAO's 1 $ placeholders: its estimate, else the sum of the real
+    winning amounts (a framework agreement whose winners all show 1 $ has no known value)."""
+    if notice.estimated_value is not None and notice.estimated_value > PLACEHOLDER_AMOUNT:
+        return notice.estimated_value
+    amounts = [b.contract_amount for b in notice.bidders
+               if b.winner and b.contract_amount is not None and b.contract_amount > PLACEHOLDER_AMOUNT]
+    return sum(amounts) if amounts else None
 
 
 def _money(v: float) -> str:
@@ -68,9 +82,9 @@ def notice_facts(notice: Notice, thresholds: Thresholds, extracted: object | Non
     buyer = buyer_type(notice)
     on = (notice.published_at or notice.as_of or datetime.now(MONTREAL)).astimezone(MONTREAL).date()
     nature = notice.nature if notice.nature in ("goods", "services", "construction") else "services"
-    value, low, high, estimated = notice.value, None, None, False
+    value, low, high, estimated, open_ended = known_value(notice), None, None, False, False
     if value is not None:
-        basis_fr, basis_en = ("valeur estimée de l'avis", "notice's estimate") if notice.estimated_value is not None else (
+        basis_fr, basis_en = ("valeur estimée de l'avis", "notice's estimate") if value == notice.estimated_value else (
             "montant adjugé", "awarded amount")
     else:
         estimated = True
@@ -85,13 +99,13 @@ def notice_facts(notice: Notice, thresholds: Thresholds, extracted: object | Non
             span_en = f"{_money(low)} to {_money(high)}" if low is not None else f"under {_money(high)}"
             basis_fr, basis_en = f"estimation selon le mode : {span}", f"estimate from the method: {span_en}"
         elif low is not None:
-            value = low
+            value, open_ended = low, True
             basis_fr, basis_en = f"estimation selon le mode : plus de {_money(low)}", f"estimate from the method: over {_money(low)}"
         else:
             basis_fr, basis_en = "valeur inconnue", "value unknown"
     reqs = _stated(extracted)
     reqs = _inferred(reqs, notice, buyer, nature, value, thresholds)
-    return Facts(value, low, high, estimated, basis_fr, basis_en, buyer, reqs)
+    return Facts(value, low, high, estimated, basis_fr, basis_en, buyer, reqs, open_ended)
 
 
 def _stated(extracted: object | None) -> dict[str, Requirement]:
@@ -188,9 +202,16 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
             level = "stretch"  # the estimate's range still reaches the capacity
         reasons.append(_r("value", False, f"{_money(value)} au-delà de votre capacité ({_money(ent.max_value)}){tag_fr}",
                           f"{_money(value)} above your capacity ({_money(ent.max_value)}){tag_en}", level))
-    elif ent.min_value is not None and value < ent.min_value and not (facts.estimated and (facts.high or 0) >= ent.min_value):
+    elif (ent.min_value is not None and value < ent.min_value and not facts.open_ended
+          and not (facts.estimated and (facts.high or 0) >= ent.min_value)):
         reasons.append(_r("value", False, f"{_money(value)} sous votre minimum ({_money(ent.min_value)}){tag_fr}",
                           f"{_money(value)} below your minimum ({_money(ent.min_value)}){tag_en}", "no"))
+    elif facts.open_ended and ent.max_value is not None:
+        # "over 101 100 $" is a floor, not a value: public tenders of the demo data bid from 0.1 to 12 M$
+        reasons.append(_r("value", False, f"valeur non publiée : au moins {_money(value)} (mode), sans plafond connu, "
+                          f"peut dépasser votre capacité ({_money(ent.max_value)}) : vérifiez l'estimation aux documents",
+                          f"value not published: at least {_money(value)} (method), no known ceiling, may exceed your "
+                          f"capacity ({_money(ent.max_value)}): check the estimate in the tender documents", "stretch"))
     else:
         reasons.append(_r("value", True, f"{_money(value)} dans votre capacité{tag_fr}", f"{_money(value)} within your capacity{tag_en}"))
 

@@ -114,6 +114,17 @@ SEAO_TYPES: dict[str, tuple[str, str]] = {
     "17": ("Contrat conclu — autre mode", "other"),
 }
 
+# SEAO notice types published after a contract was given without a call anyone could answer on
+# SEAO (direct award, invitation sent privately, call not published on SEAO, order under an
+# existing contract): history and buyer leads, never an opportunity to bid on.
+SEAO_AWARDED_WITHOUT_CALL = frozenset({"9", "10", "11", "16", "17"})
+
+
+def awarded_without_call(notice_type: str, source: str) -> bool:
+    """True for a SEAO notice whose type says it was awarded without a call published on SEAO."""
+    return source == "seao" and notice_type.split(" - ", 1)[0].strip() in SEAO_AWARDED_WITHOUT_CALL
+
+
 # SEAO XML <nature> codes (2013 specification) -> our natures.
 SEAO_NATURES: dict[str, str] = {
     "1": "goods",

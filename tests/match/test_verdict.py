@@ -111,3 +111,19 @@ def test_open_ended_public_estimate_is_a_stretch_not_realistic():
     value = next(r for r in m.reasons if r.criterion == "value")
     assert (m.verdict, value.ok, value.level) == ("stretch", False, "stretch")
     assert "au moins 101 100 $" in value.fr and "no known ceiling" in value.en
+
+
+@pytest.mark.parametrize("notice_type, verdict", [
+    ("9 - Contrat octroyé de gré à gré", "no"),
+    ("10 - Contrat adjugé suite à un appel d'offres sur invitation", "no"),
+    ("16 - Contrat conclu à la suite d'un contrat à exécution sur demande", "no"),
+    ("3 - Contrat adjugé suite à un appel d'offres public", "realistic"),
+    ("14 - Contrat adjugé suite à un appel d'offres sur invitation publié au SEAO", "realistic"),
+])
+def test_awarded_without_a_published_call_is_a_lead_not_an_opportunity(notice_type, verdict):
+    from dataclasses import replace
+    notice = replace(_notice({}), notice_type=notice_type)
+    m = judge(notice, _enterprise({}), notice_facts(notice, THRESHOLDS))
+    assert m.verdict == verdict, [r.fr for r in m.reasons]
+    failed = [r.criterion for r in m.reasons if not r.ok]
+    assert failed == (["open_call"] if verdict == "no" else [])

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ..codes import awarded_without_call
 from ..models import Enterprise, Match, Notice, Reason
 from ..rules.thresholds import Thresholds, buyer_type
 from . import Profile, capability, compile_profile, match_notice, notice_text
@@ -188,6 +189,13 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
     text = notice_text(notice) if text is None else text
     base = match_notice(notice, profile, text)
     reasons = [r if r.ok else replace(r, level="no") for r in base.reasons if r.criterion != "value"]
+    if awarded_without_call(notice.notice_type, notice.source):
+        # Most of what EÉS win is given this way, but once published it is too late to bid:
+        # such notices feed the buyer leads (watcher buyers), not the opportunities.
+        reasons.insert(0, _r("open_call", False, f"déjà attribué sans appel ouvert au SEAO ({notice.notice_type}) : "
+                             "une piste d'acheteur, pas un appel à soumissionner",
+                             f"already awarded without an open call on SEAO ({notice.notice_type}): "
+                             "a buyer lead, not a call for bids", "no"))
     capable = all(r.ok for r in reasons)
     raw_score = capability(notice, profile, text)[0]
     value = facts.value

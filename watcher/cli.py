@@ -188,8 +188,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"3. courriels / digests: {len(outcomes)} dans / in {cfg.delivery.outbox}")
     for o in outcomes:
         print(f"   {o.enterprise_id}: {o.notices} avis / notices (+{o.omitted}) -> {o.where}")
-    print(f"Base / database: {folder / 'watcher.db'} — essayez / try: watcher --config ... ou: "
-          f"sqlite3 {folder / 'watcher.db'} 'select count(*) from notices'")
+    demo_cfg = folder / "config.toml"
+    demo_cfg.write_text(f'[database]\nurl = "sqlite:///watcher.db"\n\n[paths]\nsources = "{PROJECT_ROOT / "sources"}"\n'
+                        f'rules = "{PROJECT_ROOT / "rules"}"\ntemplates = "{PROJECT_ROOT / "templates"}"\n\n'
+                        '[delivery]\nbackend = "outbox"\noutbox = "outbox"\n', encoding="utf-8")
+    print(f"Base / database: {folder / 'watcher.db'} — essayez / try: watcher --config {demo_cfg} match --enterprise "
+          f"{rulebook.enterprises[0].id}   |   watcher --config {demo_cfg} explain NOTICE ENTERPRISE")
     return 0 if outcomes and not report.errors else 1
 
 

@@ -3,6 +3,7 @@ lives in collect/, store/, match/ and digest/."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -11,14 +12,17 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from .collect import PARSERS, detect_format, iter_files, open_source_file
+from .collect.fetch import Fetcher
+from .collect.runner import RunReport, collect_all, failing_alerts
 from .config import Config
 from .digest.build import build_digest
 from .digest.deliver import Outbox, deliver
 from .digest.render import Renderer
-from .errors import ParseError
+from .errors import ParseError, WatcherError
 from .match.engine import AwardHistory, Judge, Rulebook
 from .models import Enterprise, Expense, FinalContract, Match, Notice
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
+from .sources import load_sources
 from .store import repo
 
 CHUNK = 500
@@ -274,3 +278,25 @@ def read_texts(raw: str, name: str) -> list[tuple[object, str]]:
                                hint='each line must be an object with a "text" string (and optionally an "id")')
         out.append((row.get("id"), row["text"]))
     return out
+
+
+def collect(engine: Engine, cfg: Config, names: list[str] | None = None,
+            stop: threading.Event | None = None) -> list[RunReport]:
+    """Run the named sources (every enabled one by default) once, then alert the coordinator about
+    sources that keep failing (one mail per failure streak)."""
+    sources = load_sources(cfg.sources_dir)
+    if names:
+        unknown = sorted(set(names) - {s.name for s in sources})
+        if unknown:
+            raise WatcherError(f"source(s) inconnue(s) / unknown source(s): {', '.join(unknown)}",
+                               hint=f"sources in {cfg.sources_dir}: {', '.join(s.name for s in sources)}")
+        chosen = [s for s in sources if s.name in names]  # named explicitly: run even if disabled
+    else:
+        chosen = [s for s in sources if s.enabled]
+    with Fetcher.from_config(cfg.fetch) as fetcher:
+        reports = collect_all(engine, chosen, fetcher, stop)
+    if cfg.daemon.coordinator_email:
+        alerts = failing_alerts(engine, cfg.daemon.max_failures, cfg.delivery.sender, cfg.daemon.coordinator_email)
+        if alerts:
+            deliver(alerts, cfg.delivery)
+    return reports

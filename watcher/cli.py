@@ -310,6 +310,82 @@ def cmd_requirements(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_collect(args: argparse.Namespace) -> int:
+    """Collect the sources once (all enabled ones, or those named); one line per source, exit 1 if any failed."""
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    reports = app.collect(engine, cfg, args.sources or None)
+    for r in reports:
+        print(r.line(), file=sys.stdout if r.ok else sys.stderr)
+    if not reports:
+        print(f"aucune source active / no enabled source in {cfg.sources_dir}")
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Per source: last success, last error, failures in a row; exit 1 when one failed [daemon] max_failures times in a row."""
+    from .store.runs import statuses
+
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    with engine.connect() as conn:
+        found = statuses(conn)
+    failing = [s for s in found if s.consecutive_failures >= cfg.daemon.max_failures]
+    if args.json:
+        print(json.dumps({"sources": [s.as_json() for s in found], "max_failures": cfg.daemon.max_failures,
+                          "failing": [s.source for s in failing]}, ensure_ascii=False))
+    else:
+        for s in found:
+            when = lambda d: d.astimezone(MONTREAL).strftime("%Y-%m-%d %H:%M") if d else "—"  # noqa: E731
+            flag = "ÉCHEC / FAILING" if s in failing else "ok" if s.consecutive_failures == 0 else "erreur / error"
+            print(f"{s.source:<24} {flag:<16} dernier succès / last success {when(s.last_success)}  "
+                  f"échecs de suite / failures in a row {s.consecutive_failures}  passages / runs {s.runs}  "
+                  f"nouveaux / new {s.notices_new}  mis à jour / updated {s.notices_updated}")
+            if s.consecutive_failures:
+                print(f"{'':<24} dernière erreur / last error ({when(s.last_error_at)}): {s.last_error}")
+        if not found:
+            print("aucun passage enregistré / no run recorded yet (watcher collect)")
+    return 1 if failing else 0
+
+
+def cmd_sources_kinds(args: argparse.Namespace) -> int:
+    """List the source kinds, what each reads and the options it takes."""
+    from .sources import KINDS
+
+    for name, kind in KINDS.items():
+        options = ", ".join(f"{k} ({'/'.join(t.__name__ for t in (v if isinstance(v, tuple) else (v,)))})"
+                            for k, v in kind.options.items())
+        print(f"{name:<12} {kind.doc}\n{'':<12} options: {options or '—'}")
+    return 0
+
+
+def cmd_sources_list(args: argparse.Namespace) -> int:
+    """List the declared sources (sources/*.toml) with their kind, schedule and state."""
+    cfg = _config(args)
+    for s in app.load_sources(cfg.sources_dir):
+        state = "actif / enabled" if s.enabled else "désactivé / disabled"
+        print(f"{s.name:<24} {s.kind:<11} [{s.schedule}] {state:<21} {s.url}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the daemon: each source on its schedule, digests on [daemon] digest_schedule; stops cleanly on SIGTERM/SIGINT."""
+    import logging
+
+    from .schedule import run_daemon
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    app.load_rulebook(cfg)  # refuse to start on broken rule files rather than fail at the first digest
+    jobs = [(f"source:{s.name}", s.schedule, (lambda stop, name=s.name: app.collect(engine, cfg, [name], stop)))
+            for s in app.load_sources(cfg.sources_dir) if s.enabled]
+    jobs.append(("digests", cfg.daemon.digest_schedule,
+                 lambda stop: app.run_digests(engine, cfg, app.load_rulebook(cfg))))
+    run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="watcher", description="Veille des marchés publics pour l'économie sociale / procurement watcher for social-economy enterprises")
     p.add_argument("--config", help="config.toml (default: ./config.toml if present, else embedded defaults)")
@@ -377,6 +453,22 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("requirements", help=cmd_requirements.__doc__)
     s.add_argument("file", nargs="?", default="-", metavar="FILE", help="text file or JSON lines; - (default) reads standard input")
     s.set_defaults(func=cmd_requirements)
+    s = sub.add_parser("collect", help=cmd_collect.__doc__)
+    s.add_argument("sources", nargs="*", metavar="SOURCE", help="source names (file names in sources/ without .toml)")
+    s.set_defaults(func=cmd_collect)
+
+    s = sub.add_parser("run", help=cmd_run.__doc__)
+    s.add_argument("--now", action="store_true", help="also run every job once at start")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("status", help=cmd_status.__doc__)
+    s.add_argument("--json", action="store_true", help="one JSON object")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("sources", help="declared sources and source kinds")
+    ssub = s.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
+    ssub.add_parser("list", help=cmd_sources_list.__doc__).set_defaults(func=cmd_sources_list)
+    ssub.add_parser("kinds", help=cmd_sources_kinds.__doc__).set_defaults(func=cmd_sources_kinds)
     return p
 
 

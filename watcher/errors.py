@@ -52,8 +52,10 @@ class ParseError(WatcherError):
 
     hint = "le fichier est peut-être tronqué ou d'un autre format / the file may be truncated or of another format"
 
-    def __init__(self, file: str, position: str | int | None, message: str) -> None:
-        self.file, self.position, self.message = file, position, message
+    def __init__(self, file: str, position: str | int | None, message: str, *, fatal: bool = False) -> None:
+        # fatal: the file as a whole cannot be trusted (malformed, truncated, not this format);
+        # otherwise one record was skipped or kept with a warning and the rest of the file is good.
+        self.file, self.position, self.message, self.fatal = file, position, message, fatal
         where = f"{file}:{position}" if position not in (None, "") else file
         super().__init__(f"{where}: {message}")
 

@@ -13,8 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -72,8 +74,9 @@ def instance_lock(engine: Engine, standby_poll: float, stop: threading.Event) ->
 
 
 def run_daemon(jobs: list[tuple[str, str, Callable[[threading.Event], None]]], engine: Engine, standby_poll: float,
-               stop: threading.Event | None = None, install_signals: bool = True) -> None:
-    """Run (name, cron, job(stop_event)) entries until SIGTERM/SIGINT or `stop` is set."""
+               stop: threading.Event | None = None, install_signals: bool = True, run_at_start: bool = False) -> None:
+    """Run (name, cron, job(stop_event)) entries until SIGTERM/SIGINT or `stop` is set; with
+    `run_at_start` every job also runs once right away (after a deployment, or to try a config)."""
     stop = stop or threading.Event()
     if install_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -83,8 +86,10 @@ def run_daemon(jobs: list[tuple[str, str, Callable[[threading.Event], None]]], e
             timezone=TIMEZONE,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         )
+        first = {"next_run_time": datetime.now(ZoneInfo(TIMEZONE))} if run_at_start else {}
         for name, cron, job in jobs:
-            scheduler.add_job(_guarded(name, job, stop), CronTrigger.from_crontab(cron, timezone=TIMEZONE), id=name, name=name)
+            scheduler.add_job(_guarded(name, job, stop), CronTrigger.from_crontab(cron, timezone=TIMEZONE), id=name, name=name,
+                              **first)
         scheduler.start()
         log.info("daemon started: %s", ", ".join(f"{name} [{cron}]" for name, cron, _ in jobs))
         try:

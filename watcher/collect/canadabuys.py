@@ -53,7 +53,7 @@ def sniff(head: bytes, name: str) -> bool:
 def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[Notice | ParseError]:
     language = str((options or {}).get("language", "fr")).lower()
     if language not in ("fr", "en"):
-        yield ParseError(name, "options", f"language: 'fr' ou 'en' attendu / expected 'fr' or 'en': {language!r}")
+        yield ParseError(name, "options", f"language: 'fr' ou 'en' attendu / expected 'fr' or 'en': {language!r}", fatal=True)
         return
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     try:
@@ -66,13 +66,13 @@ def _rows(reader, name: str, language: str) -> Iterator[Notice | ParseError]:
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
-        yield ParseError(name, 1, f"fichier vide ou illisible / empty or unreadable file: {exc or 'no header'}")
+        yield ParseError(name, 1, f"fichier vide ou illisible / empty or unreadable file: {exc or 'no header'}", fatal=True)
         return
     columns = {_key(h): i for i, h in enumerate(header)}
     missing = [k for k in _REQUIRED if not any(c[0] == k for c in columns)]
     if missing:
         yield ParseError(name, 1, "pas un CSV d'avis CanadaBuys / not a CanadaBuys tender notice CSV: "
-                                  f"missing {', '.join(missing)}")
+                                  f"missing {', '.join(missing)}", fatal=True)
         return
     line = reader.line_num + 1
     while True:
@@ -81,7 +81,7 @@ def _rows(reader, name: str, language: str) -> Iterator[Notice | ParseError]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield ParseError(name, line, f"CSV illisible / unreadable CSV: {exc}")
+            yield ParseError(name, line, f"CSV illisible / unreadable CSV: {exc}", fatal=True)
             return
         start, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in row):

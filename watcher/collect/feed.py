@@ -141,14 +141,15 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         if id_from not in ("guid", "link", "link+title"):
             raise ValueError(f"id_from: 'guid', 'link' ou 'link+title' attendu / expected: {id_from!r}")
     except ValueError as exc:
-        yield ParseError(name, "options", str(exc))
+        yield ParseError(name, "options", str(exc), fatal=True)
         return
     feed = feedparser.parse(stream.read())
     problem = feed.get("bozo_exception") if feed.get("bozo") else None
     if problem is not None and isinstance(problem, feedparser.CharacterEncodingOverride):
         problem = None
     if not feed.entries and not feed.get("version"):
-        yield ParseError(name, _line(problem), f"pas un flux RSS/Atom / not an RSS or Atom feed: {problem or 'empty'}")
+        yield ParseError(name, _line(problem), f"pas un flux RSS/Atom / not an RSS or Atom feed: {problem or 'empty'}",
+                         fatal=True)
         return
     prefix = str(options.get("id_prefix") or "feed")
     seen_content: set[str] = set()
@@ -173,7 +174,8 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         yield replace(notice, id=f"{prefix}:{nid}")
         yield from (ParseError(name, f"item {i}", f"{notice.title}: {p}") for p in problems)
     if problem is not None:
-        yield ParseError(name, _line(problem), f"flux mal formé, lu en partie / ill-formed feed, read in part: {problem}")
+        yield ParseError(name, _line(problem), f"flux mal formé, lu en partie / ill-formed feed, read in part: {problem}",
+                         fatal=True)
 
 
 def _line(problem: Any) -> int | None:

@@ -119,7 +119,7 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         options = _check(options)
         constants = fixed(options)
     except ValueError as exc:
-        yield ParseError(name, "options", str(exc))
+        yield ParseError(name, "options", str(exc), fatal=True)
         return
     soup = BeautifulSoup(stream.read(), "html.parser")
     base = _base(soup, options.get("base_url"))
@@ -128,7 +128,7 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
     items = soup.select(options["item"])
     if not items:
         yield ParseError(name, None, f"aucun élément ne correspond à / nothing matches item = {options['item']!r} "
-                                     "(mise en page changée ? / page layout changed?)")
+                                     "(mise en page changée ? / page layout changed?)", fatal=True)
         return
     fmt = options.get("date_format")
     for i, item in enumerate(items, 1):

@@ -132,7 +132,8 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
                 yield _convert(name, label, pending.pop(ocid))
     except (ijson.JSONError, ValueError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        error = ParseError(name, stream.tell(), f"JSON invalide ou tronqué / invalid or truncated JSON: {message}")
+        error = ParseError(name, stream.tell(), f"JSON invalide ou tronqué / invalid or truncated JSON: {message}",
+                           fatal=True)
     for ocid, group in pending.items():  # ocids whose last release was cut off (truncated file)
         yield _convert(name, ocid, group)
     if error:

@@ -65,7 +65,7 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
     head, stream = _peek(stream)
     refusal = _refusal(head)
     if refusal:
-        yield ParseError(name, None, refusal)
+        yield ParseError(name, None, refusal, fatal=True)
         return
     events = etree.iterparse(
         stream, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
@@ -90,7 +90,7 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         line, column = exc.position
         message = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
         yield ParseError(name, f"line {line}, column {column}" if line else None,
-                         f"XML illisible / unreadable XML: {message}")
+                         f"XML illisible / unreadable XML: {message}", fatal=True)
 
 
 class _Bad(ValueError):

@@ -99,3 +99,16 @@ def claim_alert(conn: Connection, key: str, now: datetime | None = None) -> bool
         return True
     except IntegrityError:
         return False
+
+
+def failure_streak_start(conn: Connection, source: str) -> int | None:
+    """Id of the first failed run of the source's current failure streak (None when its last run succeeded)."""
+    rows = conn.execute(select(source_runs.c.id, source_runs.c.ok).where(source_runs.c.source == source,
+                                                                          source_runs.c.finished_at.is_not(None))
+                        .order_by(source_runs.c.started_at.desc(), source_runs.c.id.desc())).all()
+    first = None
+    for run_id, ok in rows:
+        if ok:
+            break
+        first = run_id
+    return first

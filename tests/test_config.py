@@ -37,8 +37,10 @@ def test_embedded_defaults_need_no_file(tmp_path):
         ('[delivery.smtp]\nstarttls = true\nssl = true\n', "3: delivery.smtp.ssl", "exclude each other"),
         ('[database]\nurl = "watcher.db"\n', "2: database.url", "not a database URL"),
         ('[digest]\nmax_items = true\n', "2: digest.max_items", "must be int"),
+        ('[fetch]\nuser_agent = "veille des marchés"\n', "2: fetch.user_agent", "ASCII only"),
     ],
-    ids=["unknown-key", "unknown-table", "wrong-type", "port-range", "bad-backend", "bad-language", "tls-both", "bad-url", "bool-is-not-int"],
+    ids=["unknown-key", "unknown-table", "wrong-type", "port-range", "bad-backend", "bad-language", "tls-both", "bad-url",
+         "bool-is-not-int", "non-ascii-user-agent"],
 )
 def test_config_errors_name_file_line_and_key(tmp_path, text, where, message):
     path = tmp_path / "config.toml"

@@ -44,7 +44,7 @@ class DigestConfig:
 
 @dataclass(frozen=True)
 class FetchConfig:
-    user_agent: str = "watcher/0.1 (veille des marchés publics; +mailto:veille@example.org)"
+    user_agent: str = "watcher/0.1 (veille des marches publics; +mailto:veille@example.org)"  # HTTP headers are ASCII
     timeout: float = 60.0
     max_bytes: int = 200 * 1024 * 1024
     min_interval: float = 2.0  # seconds between two requests to the same host
@@ -157,6 +157,8 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
         _fail(path, text, "digest.language", f"{language!r} is not allowed (allowed: fr, en)")
     if dg.get("max_items", 1) < 1:
         _fail(path, text, "digest.max_items", "must be 1 or more")
+    if not data.get("fetch", {}).get("user_agent", "").isascii():
+        _fail(path, text, "fetch.user_agent", "HTTP headers take ASCII only: write it without accents")
     if "port" in smtp and not 0 < smtp["port"] < 65536:
         _fail(path, text, "delivery.smtp.port", "must be between 1 and 65535")
     if smtp.get("starttls") and smtp.get("ssl"):

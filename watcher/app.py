@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,7 +19,10 @@ from .digest.build import build_digest
 from .digest.deliver import Outbox, deliver
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
+from .match.buyers import BuyerLead, buyer_leads
+from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
+from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Enterprise, Expense, FinalContract, Match, Notice
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
@@ -300,3 +303,39 @@ def collect(engine: Engine, cfg: Config, names: list[str] | None = None,
         if alerts:
             deliver(alerts, cfg.delivery)
     return reports
+
+
+def co_bids(engine: Engine, enterprises: Iterable[Enterprise]) -> set[frozenset[str]]:
+    """Pairs of enterprise ids whose NEQs bid on the same notice in the stored history."""
+    by_neq = {e.neq: e.id for e in enterprises if e.neq}
+    with engine.connect() as conn:
+        pairs = repo.co_bidders(conn, by_neq)
+    return {frozenset(by_neq[n] for n in pair) for pair in pairs}
+
+
+def consortia(engine: Engine, rulebook: Rulebook, notice_id: str, max_size: int = 4, limit: int = 5,
+              now: datetime | None = None) -> Proposal:
+    """Candidate teams for one stored notice (WatcherError when the notice is unknown)."""
+    with engine.connect() as conn:
+        found = list(repo.load_notices(conn, ids=[notice_id]))
+    if not found:
+        raise WatcherError(f"avis inconnu / unknown notice {notice_id!r}", hint="watcher notices lists the stored notices")
+    judge = judge_for(engine, rulebook)
+    return propose(found[0], judge.facts(found[0]), list(judge.profiles.values()), co_bids(engine, rulebook.enterprises),
+                   max_size=max_size, limit=limit, now=now)
+
+
+def history(engine: Engine) -> list[Notice]:
+    """Every stored notice with its bidders: the award history buyer leads and profile suggestions read."""
+    with engine.connect() as conn:
+        return list(repo.load_notices(conn))
+
+
+def buyers(engine: Engine, enterprise: Enterprise, now: datetime, years: int = 3) -> list[BuyerLead]:
+    """The buyers who bought what the enterprise sells in the last `years` years, best lead first."""
+    return buyer_leads(history(engine), enterprise, now, years)
+
+
+def suggest(engine: Engine, neq: str, until: date | None = None) -> SuggestedProfile:
+    """A draft profile for the enterprise with this NEQ, from its bids before `until`."""
+    return suggest_profile(history(engine), neq, until)

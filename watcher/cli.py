@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import re
 import shutil
 import sys
 import time
@@ -386,6 +388,94 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consortia(args: argparse.Namespace) -> int:
+    """Candidate consortia for one notice: who covers what, who leads, each share, and why."""
+    cfg = _config(args)
+    rulebook = app.load_rulebook(cfg)
+    engine = open_store(cfg.database_url)
+    proposal = app.consortia(engine, rulebook, args.notice, max_size=args.max_size, now=_judge_now(args.at))
+    lang = cfg.digest.language
+    if args.json:
+        print(json.dumps(dataclasses.asdict(proposal), ensure_ascii=False))
+        return 0
+    print(f"{proposal.notice_id}: besoins / needs: {', '.join(n.label for n in proposal.needs) or '—'}")
+    if proposal.alone:
+        print(f"  réaliste seule / realistic alone: {', '.join(proposal.alone)} — pas de consortium nécessaire / no team needed")
+    if not proposal.teams:
+        print(f"  aucune équipe / no team: {proposal.why_en if lang == 'en' else proposal.why_fr}")
+    for i, team in enumerate(proposal.teams, 1):
+        full = "couverture complète / full coverage" if team.full_coverage else "couverture partielle / partial coverage"
+        print(f"  {i}. {' + '.join(team.members)} — tête / lead: {team.lead} — {full}")
+        for member in team.members:
+            covers = ", ".join(team.covers.get(member, ())) or "—"
+            regions = ", ".join(team.regions.get(member, ())) or "—"
+            print(f"     {member:<28} part / share {team.shares.get(member, 0):.0%}  couvre / covers: {covers}  régions / regions: {regions}")
+        for reason in (team.reasons_en if lang == "en" else team.reasons_fr):
+            print(f"     · {reason}")
+    if proposal.truncated:
+        print("  (recherche écourtée / search cut short: a better team may exist)")
+    return 0
+
+
+def cmd_buyers(args: argparse.Namespace) -> int:
+    """The buyers who bought what an enterprise sells: how often, by which mode, amounts, incumbents, what may come back."""
+    cfg = _config(args)
+    rulebook = app.load_rulebook(cfg)
+    enterprise = rulebook.enterprise(args.enterprise)
+    if enterprise is None:
+        raise WatcherError(f"unknown enterprise {args.enterprise!r}", hint="watcher rules check lists the profiles")
+    engine = open_store(cfg.database_url)
+    now = args.at if isinstance(args.at, datetime) else datetime.now(MONTREAL)
+    leads = app.buyers(engine, enterprise, now, args.years)[: args.limit]
+    for lead in leads:
+        if args.json:
+            print(json.dumps(lead.as_json(), ensure_ascii=False, default=str))
+            continue
+        modes = ", ".join(f"{m} {n}" for m, n in lead.by_method if n)
+        print(f"{lead.score:4.2f} {lead.buyer} — {lead.purchases} achat(s) / purchase(s) ({modes}); médiane / median "
+              f"{_money(lead.median_amount)}; dernier / last {lead.last_purchase or '?'}")
+        if lead.incumbents:
+            print("     fournisseurs en place / incumbents: " + ", ".join(f"{i.name} ({i.wins})" for i in lead.incumbents[:3]))
+        for r in lead.recurring:
+            print(f"     à revenir vers / expected around {r.expected}: {r.title} ({r.evidence_en if enterprise.language == 'en' else r.evidence_fr})")
+        print(f"     {lead.reason(enterprise.language)}")
+    if not leads and not args.json:
+        print(f"aucun acheteur dans les {args.years} dernières années / no buyer in the last {args.years} years "
+              f"(as of {now:%Y-%m-%d}; try --at with a date within the stored history)")
+    return 0
+
+
+def cmd_profile_suggest(args: argparse.Namespace) -> int:
+    """Write a draft rule file for an enterprise from its bidding history (by NEQ), for a coordinator to review."""
+    from .match.suggest import to_toml
+
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    profile = app.suggest(engine, args.neq, args.until.date() if args.until else None)
+    if not profile.bids:
+        raise WatcherError(f"aucune soumission pour le NEQ / no bid for NEQ {args.neq} in the stored history",
+                           hint="import SEAO award files first (watcher import)")
+    try:
+        text = to_toml(profile, args.id or _slug(profile.name or args.neq))
+    except ValueError as exc:
+        raise WatcherError(str(exc)) from None
+    text = text.replace('language = "fr"\n', f'language = "fr"\nneq = "{args.neq}"\n', 1)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"{args.out}: {profile.bids} soumission(s) / bid(s), {profile.wins} contrat(s) / contract(s) — à vérifier / to review, "
+              "puis / then: watcher rules check", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _slug(name: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return "-".join(re.findall(r"[a-z0-9]+", plain))[:60] or "entreprise"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="watcher", description="Veille des marchés publics pour l'économie sociale / procurement watcher for social-economy enterprises")
     p.add_argument("--config", help="config.toml (default: ./config.toml if present, else embedded defaults)")
@@ -469,6 +559,29 @@ def build_parser() -> argparse.ArgumentParser:
     ssub = s.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
     ssub.add_parser("list", help=cmd_sources_list.__doc__).set_defaults(func=cmd_sources_list)
     ssub.add_parser("kinds", help=cmd_sources_kinds.__doc__).set_defaults(func=cmd_sources_kinds)
+    s = sub.add_parser("consortia", help=cmd_consortia.__doc__)
+    s.add_argument("notice", metavar="NOTICE", help="notice id, e.g. seao:1234567")
+    s.add_argument("--max-size", type=int, default=4, choices=range(2, 7), metavar="N", help="team size, 2 to 6 (default 4)")
+    s.add_argument("--at", type=_at, default="published", help="judge as on: published (default), now, or YYYY-MM-DD")
+    s.add_argument("--json", action="store_true", help="the proposal as one JSON object")
+    s.set_defaults(func=cmd_consortia)
+
+    s = sub.add_parser("buyers", help=cmd_buyers.__doc__)
+    s.add_argument("enterprise", metavar="ENTERPRISE", help="enterprise id")
+    s.add_argument("--years", type=int, default=3, help="history window in years (default 3)")
+    s.add_argument("--at", type=_date, help="as of this date YYYY-MM-DD (default today)")
+    s.add_argument("--limit", type=int, default=20, help="at most N buyers (default 20)")
+    s.add_argument("--json", action="store_true", help="one JSON object per buyer")
+    s.set_defaults(func=cmd_buyers)
+
+    s = sub.add_parser("profile", help="enterprise profiles: suggest one from bidding history")
+    psub = s.add_subparsers(dest="profile_command", required=True, metavar="SUBCOMMAND")
+    r = psub.add_parser("suggest", help=cmd_profile_suggest.__doc__)
+    r.add_argument("--neq", required=True, help="the enterprise's NEQ (10 digits)")
+    r.add_argument("--until", type=_date, help="only bids published before YYYY-MM-DD")
+    r.add_argument("--id", help="profile id (default: from the enterprise's name)")
+    r.add_argument("--out", help="write the rule file here (default: print it)")
+    r.set_defaults(func=cmd_profile_suggest)
     return p
 
 

@@ -100,6 +100,7 @@ class Enterprise:
     name: str
     emails: tuple[str, ...]
     language: str = "fr"  # "fr" | "en"
+    neq: str | None = None  # links the profile to its bids in the award history (co-bidding, leads)
     categories: tuple[str, ...] = ()
     unspsc: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()

@@ -114,6 +114,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
                        _pattern(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "adresse courriel", "e-mail address"),
                        required=True, nonempty=True),
         "language": Field("text", "fr, en", _one_of("fr", "en")),
+        "neq": Field("text", "Québec enterprise number, 10 digits: links the profile to its bids in the award history",
+                     _pattern(r"\d{10}", "NEQ (10 chiffres)", "NEQ (10 digits)")),
     },
     "match": {
         "categories": Field("texts", "SEAO category codes such as S9, G15, C01, listed in watcher/codes.py", _category),

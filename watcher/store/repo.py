@@ -224,3 +224,14 @@ def award_history(conn: Connection) -> Iterator[tuple[str, str, datetime, float]
     for buyer, categories, published, amount in conn.execute(query):
         for category in categories or ():
             yield buyer, category, published, float(amount)
+
+
+def co_bidders(conn: Connection, neqs: Iterable[str]) -> set[frozenset[str]]:
+    """Pairs of these NEQs that bid on the same notice at least once (past teammates or rivals who know each other)."""
+    wanted = sorted(set(neqs))
+    if len(wanted) < 2:
+        return set()
+    by_notice: dict[str, set[str]] = defaultdict(set)
+    for notice_id, neq in conn.execute(select(bidders.c.notice_id, bidders.c.neq).where(bidders.c.neq.in_(wanted))):
+        by_notice[notice_id].add(neq)
+    return {frozenset((a, b)) for group in by_notice.values() for a in group for b in group if a < b}

@@ -3,11 +3,16 @@ lives in collect/, store/, match/ and digest/."""
 
 from __future__ import annotations
 
+import os
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -16,17 +21,19 @@ from .collect.fetch import Fetcher
 from .collect.runner import RunReport, collect_all, failing_alerts
 from .config import Config
 from .digest.build import build_digest
-from .digest.deliver import Outbox, deliver
+from .digest.deliver import DeliveryResult, Outbox, deliver
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
 from .match.suggest import SuggestedProfile, suggest_profile
-from .models import Enterprise, Expense, FinalContract, Match, Notice
+from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
 from .store import repo
+
+MONTREAL = ZoneInfo("America/Montreal")
 
 CHUNK = 500
 
@@ -136,40 +143,163 @@ class DigestOutcome:
     error: str | None = None
 
 
+REMIND_WITHIN = timedelta(days=7)
+
+
 def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Path | None = None,
                 since: datetime | None = None, now: datetime | None = None, judge_now: datetime | None = None) -> list[DigestOutcome]:
-    """Build one digest per enterprise from matches not yet sent; preview writes .eml files and
-    records nothing, send delivers and records each notice as sent once the backend accepted it."""
+    """One digest per enterprise: new opportunities by verdict, reminders of notices sent before that
+    close within a week, amendments to notices sent before, teams for consortium notices, and what
+    was set aside. Preview writes .eml and .html files and records nothing; send delivers and records
+    each (enterprise, notice, reason) as soon as the server accepted that message, so a crash or a
+    restart never sends it twice and loses nothing. Then the coordinator's digest, if configured."""
     now = now or datetime.now(timezone.utc)
-    enterprises = list(rulebook.enterprises)
+    judge = judge_for(engine, rulebook)
     renderer = Renderer(cfg.templates_dir)
-    by_enterprise: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in enterprises}
-    with engine.connect() as conn:
-        already = {e.id: repo.delivered_notices(conn, e.id) for e in enterprises}
-    for notice, m in matches(engine, rulebook, since=since, now=judge_now):
-        if notice.id not in already[m.enterprise_id]:
-            by_enterprise[m.enterprise_id].append((notice, m))
-    digests, messages = [], []
-    for ent in enterprises:
-        digest = build_digest(ent, by_enterprise[ent.id], now, cfg.digest.max_items)
-        if digest is None:
-            continue
-        digests.append(digest)
-        messages.append(renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, cfg.digest.profile_help))
+    contacts = {e.id: (e.name, e.emails, e.consortium_share_contact) for e in rulebook.enterprises}
+    pairs: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
+    for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
+        pairs[m.enterprise_id].append((notice, m))
+    co = co_bids(engine, rulebook.enterprises)
+    plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
+    for ent in rulebook.enterprises:
+        plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now)
+        if plan is not None:
+            digest, reasons = plan
+            msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, cfg.digest.profile_help)
+            plans.append((digest, msg, reasons))
     outcomes: list[DigestOutcome] = []
     if preview_dir is not None:
         box = Outbox(preview_dir)
-        for digest, msg in zip(digests, messages):
-            outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, box.deliver(msg)))
+        for digest, msg, _ in plans:
+            where = box.deliver(msg)
+            Path(where).with_suffix(".html").write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
+            outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, where))
         return outcomes
-    results = deliver(messages, cfg.delivery)
-    for digest, msg, result in zip(digests, messages, results):
-        outcome = DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok, result.error)
+    by_id = {msg["Message-ID"]: (digest, reasons) for digest, msg, reasons in plans}
+    crash_after = int(os.environ.get("WATCHER_TEST_CRASH_AFTER", "0"))  # test hook: die after N accepted mails
+    accepted = 0
+
+    def record(msg: EmailMessage, result: DeliveryResult) -> None:
+        nonlocal accepted
+        digest, reasons = by_id[msg["Message-ID"]]
+        with engine.begin() as conn:
+            if result.ok:
+                for reason, ids in reasons.items():
+                    repo.record_delivery(conn, digest.enterprise.id, ids, msg["Message-ID"], reason=reason, now=now)
+            if not result.ok or result.refused:
+                repo.record_failure(conn, digest.enterprise.id, msg["Message-ID"], result.error or "refused", result.permanent)
+        if result.ok:
+            accepted += 1
+            if crash_after and accepted >= crash_after:
+                os._exit(75)
+
+    results = deliver([msg for _, msg, _ in plans], cfg.delivery, on_result=record)
+    for (digest, _, _), result in zip(plans, results):
+        outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok, result.error))
+    if cfg.daemon.coordinator_email:
+        msg = coordinator_digest(engine, cfg, plans, now)
+        result = deliver([msg], cfg.delivery)[0]
         if result.ok:
             with engine.begin() as conn:
-                repo.record_delivery(conn, digest.enterprise.id, [i.notice.id for i in digest.items], msg["Message-ID"], now=now)
-        outcomes.append(outcome)
+                repo.mark_failures_reported(conn, [int(x) for x in msg["X-Watcher-Failures"].split()] if msg["X-Watcher-Failures"] else [])
+        outcomes.append(DigestOutcome("coordinator", sum(len(d.items) for d, _, _ in plans), 0, result.where, result.ok, result.error))
     return outcomes
+
+
+def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pairs: list[tuple[Notice, Match]],
+                 co: set[frozenset[str]], contacts: dict, now: datetime,
+                 judge_now: datetime | None) -> tuple[Digest, dict[str, list[str]]] | None:
+    """The enterprise's digest and, per delivery reason, the notice ids it carries."""
+    with engine.connect() as conn:
+        sent = repo.deliveries_by_notice(conn, ent.id)
+        revisions = repo.revisions_of(conn, sent)
+        earlier = {n.id: n for n in repo.load_notices(conn, ids=list(sent))} if sent else {}
+    fresh = [(n, m) for n, m in pairs if m.is_match and "new" not in sent.get(n.id, {})]
+    filtered = Counter(next((r.criterion for r in m.reasons if not r.ok), "other") for n, m in pairs
+                       if not m.is_match and "new" not in sent.get(n.id, {})
+                       and any(r.criterion == "capability" and r.ok for r in m.reasons))
+    reminders, amendments = [], []
+    for notice_id, reasons in sent.items():
+        notice = earlier.get(notice_id)
+        if notice is None or "new" not in reasons:
+            continue
+        m = judge.judge(notice, [ent.id], now=judge_now)[0]
+        closing = notice.closing_at
+        if "reminder" not in reasons and closing is not None and now < closing <= now + REMIND_WITHIN:
+            reminders.append((notice, m))
+        newer = [r for r in revisions.get(notice_id, []) if r["recorded_at"] > reasons["new"]]
+        if newer and f"amendment:v{newer[-1]['version']}" not in reasons:
+            fr, en = describe_changes(newer)
+            amendments.append(Amendment(DigestItem(notice, m), newer[-1]["version"], fr, en))
+    kept = sorted(fresh, key=lambda nm: -nm[1].score)[: cfg.digest.max_items]
+    facts = {n.id: judge.facts(n) for n, _ in [*kept, *reminders] + [(a.item.notice, None) for a in amendments]}
+    teams = {n.id: propose(n, facts[n.id], list(judge.profiles.values()), co, now=judge_now)
+             for n, m in kept if m.verdict == "consortium"}
+    digest = build_digest(ent, fresh, now, cfg.digest.max_items, reminders, amendments, dict(filtered),
+                          extra={"facts": facts, "teams": teams, "contacts": contacts})
+    if digest is None:
+        return None
+    reasons_map = {"new": [i.notice.id for i in digest.items], "reminder": [i.notice.id for i in digest.reminders]}
+    for a in digest.amendments:
+        reasons_map.setdefault(f"amendment:v{a.version}", []).append(a.item.notice.id)
+    return digest, reasons_map
+
+
+def describe_changes(revisions: list[dict]) -> tuple[str, str]:
+    """What changed in a notice, in words a manager reads: closing date moved, cancelled, other fields."""
+    changes: dict[str, list] = {}
+    for r in revisions:
+        for name, (old, new) in (r["changes"] or {}).items():
+            changes[name] = [changes.get(name, [old])[0], new]
+    fr, en = [], []
+    if "closing_at" in changes:
+        old, new = (str(v)[:16].replace("T", " ") if v else "?" for v in changes.pop("closing_at"))
+        fr.append(f"date de fermeture déplacée : {old} → {new}")
+        en.append(f"closing date moved: {old} → {new}")
+    kind = changes.pop("notice_type", None)
+    if kind and "annul" in str(kind[1]).lower():
+        fr.append("avis annulé")
+        en.append("notice cancelled")
+    elif kind:
+        fr.append(f"type d'avis : {kind[1]}")
+        en.append(f"notice type: {kind[1]}")
+    if changes:
+        names = ", ".join(sorted(changes))
+        fr.append(f"autres champs modifiés (addenda) : {names}")
+        en.append(f"other fields changed (addendum): {names}")
+    return "; ".join(fr) or "avis republié", "; ".join(en) or "notice republished"
+
+
+def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime) -> EmailMessage:
+    """The coordinator's mail: per enterprise what went out, the teams proposed, failing sources,
+    refused deliveries not yet reported (their ids ride in a header so they are marked once sent)."""
+    from .store.runs import statuses
+
+    lines_fr = [f"Envois de la veille — {now.astimezone(MONTREAL):%Y-%m-%d %H:%M}", ""]
+    for digest, _, _ in plans:
+        counts = Counter(i.match.verdict for i in digest.items)
+        lines_fr.append(f"- {digest.enterprise.name} ({digest.enterprise.id}) : {counts['realistic']} réalistes, "
+                        f"{counts['stretch']} avec effort, {counts['consortium']} en consortium, "
+                        f"{len(digest.reminders)} rappels, {len(digest.amendments)} modifications")
+        for notice_id, proposal in digest.extra.get("teams", {}).items():
+            for team in proposal.teams[:1]:
+                lines_fr.append(f"    consortium proposé pour {notice_id} : {' + '.join(team.members)} (chef de file {team.lead})")
+    with engine.connect() as conn:
+        failing = [s for s in statuses(conn) if s.consecutive_failures >= cfg.daemon.max_failures]
+        failures = repo.unreported_failures(conn)
+    lines_fr += ["", f"Sources en échec : {len(failing)}"]
+    lines_fr += [f"- {s.source} : {s.consecutive_failures} échecs de suite ; {s.last_error}" for s in failing]
+    lines_fr += ["", f"Envois refusés : {len(failures)}"]
+    lines_fr += [f"- {f['enterprise_id']} ({'définitif' if f['permanent'] else 'temporaire'}) : {f['error']}" for f in failures]
+    msg = EmailMessage()
+    msg["Subject"] = f"[watcher] bilan de la veille / watch report — {len(plans)} courriel(s), {len(failing)} source(s) en échec"
+    msg["From"], msg["To"] = cfg.delivery.sender, cfg.daemon.coordinator_email
+    msg["Message-ID"] = make_msgid(idstring="coordinator")
+    msg["X-Watcher-Enterprise"] = "coordinator"
+    msg["X-Watcher-Failures"] = " ".join(str(f["id"]) for f in failures)
+    msg.set_content("\n".join(lines_fr) + "\n")
+    return msg
 
 
 # --- coordinator tools (issue 4): explain one verdict, backtest a profile -----------------------

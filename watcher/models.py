@@ -158,8 +158,24 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
+class Amendment:
+    """A notice already sent to the enterprise that changed since: what changed, in both languages."""
+
+    item: DigestItem
+    version: int
+    fr: str
+    en: str
+
+
+@dataclass(frozen=True)
 class Digest:
-    """What one enterprise receives: built by digest.build (pure), rendered by digest.render."""
+    """What one enterprise receives: built by digest.build (pure), rendered by digest.render.
+
+    `items` are new opportunities (realistic, stretch, consortium; the renderer groups them);
+    `reminders` were sent before and close within a week; `amendments` were sent before and changed;
+    `filtered` counts, by deciding criterion, the notices in its trade judged `no`; `extra` carries
+    per-notice details the caller computed: "facts" {notice id: Facts}, "teams" {notice id: Proposal},
+    "contacts" {enterprise id: (name, emails)}."""
 
     enterprise: Enterprise
     items: tuple[DigestItem, ...]
@@ -167,3 +183,6 @@ class Digest:
     omitted: int = 0  # matches left for a later digest because of max_items
     language: str = "fr"
     extra: dict = field(default_factory=dict)
+    reminders: tuple[DigestItem, ...] = ()
+    amendments: tuple[Amendment, ...] = ()
+    filtered: tuple[tuple[str, int], ...] = ()

@@ -27,10 +27,13 @@ def parts(msg) -> tuple[str, str]:
 
 def test_two_alternatives_text_first_both_utf8(renderer, coop_digest, seao):
     msg = renderer.render(coop_digest, seao.sender)
-    assert msg.get_content_type() == "multipart/alternative"
-    kinds = [p.get_content_type() for p in msg.iter_parts()]
+    # multipart/mixed: the two alternatives, then the closing dates as an .ics attachment
+    assert msg.get_content_type() == "multipart/mixed"
+    body, calendar = list(msg.iter_parts())
+    assert body.get_content_type() == "multipart/alternative" and calendar.get_content_type() == "text/calendar"
+    kinds = [p.get_content_type() for p in body.iter_parts()]
     assert kinds == ["text/plain", "text/html"]  # clients show the last one they can: HTML
-    assert all(p.get_content_charset() == "utf-8" for p in msg.iter_parts())
+    assert all(p.get_content_charset() == "utf-8" for p in body.iter_parts())
     # What goes on the wire is 7-bit (quoted-printable) and parses back to the same accents.
     wire = bytes(msg)
     assert wire.isascii()
@@ -155,3 +158,20 @@ def test_golden(renderer, seao, language):
             path.write_text(body, encoding="utf-8")
         assert path.exists(), f"{path} missing: run with WATCHER_REGEN_GOLDEN=1"
         assert body == path.read_text(encoding="utf-8"), f"{path} differs (WATCHER_REGEN_GOLDEN=1 to accept)"
+
+
+def test_ics_has_each_realistic_closing_in_montreal_time(renderer, coop_digest, seao):
+    from icalendar import Calendar
+
+    msg = renderer.render(coop_digest, seao.sender)
+    [attachment] = [p for p in msg.iter_attachments()]
+    assert attachment.get_filename() == "fermetures.ics"
+    cal = Calendar.from_ical(attachment.get_content())
+    events = [c for c in cal.walk("VEVENT")]
+    realistic = [i.notice for i in coop_digest.items if i.match.verdict == "realistic" and i.notice.closing_at]
+    assert realistic and len(events) == len(realistic)
+    by_uid = {str(e["uid"]): e for e in events}
+    for notice in realistic:
+        event = by_uid[f"{notice.id}-closing@watcher"]
+        assert event.decoded("dtstart") == notice.closing_at
+        assert str(event["url"]) == notice.url and str(event["summary"]).startswith("Fermeture")

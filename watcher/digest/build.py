@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from ..models import Digest, DigestItem, Enterprise, Match, Notice
+from ..models import Amendment, Digest, DigestItem, Enterprise, Match, Notice
 
 
 def build_digest(enterprise: Enterprise, items: Iterable[tuple[Notice, Match]], now: datetime,
-                 max_items: int) -> Digest | None:
+                 max_items: int, reminders: Iterable[tuple[Notice, Match]] = (), amendments: Iterable[Amendment] = (),
+                 filtered: dict[str, int] | None = None, extra: dict | None = None,
+                 send_empty: bool = False) -> Digest | None:
     """The enterprise's digest: its matches, best first, at most `max_items` (the rest counted in
-    `omitted`, left for the next digest). None when there is nothing to send, so no empty mail goes out."""
+    `omitted`, left for the next digest), plus reminders and amendments of notices sent before.
+    None when there is nothing to send, so no empty mail goes out (unless `send_empty`)."""
     if max_items < 1:
         raise ValueError(f"max_items must be 1 or more, not {max_items}")
     kept = sorted((DigestItem(n, m) for n, m in items if m.is_match), key=_order)
-    if not kept:
+    soon = tuple(sorted((DigestItem(n, m) for n, m in reminders), key=_closing))
+    changed = tuple(sorted(amendments, key=lambda a: _closing(a.item)))
+    if not kept and not soon and not changed and not send_empty:
         return None
     return Digest(
         enterprise=enterprise,
@@ -23,7 +28,17 @@ def build_digest(enterprise: Enterprise, items: Iterable[tuple[Notice, Match]], 
         generated_at=now,
         omitted=max(0, len(kept) - max_items),
         language=enterprise.language,
+        extra=dict(extra or {}),
+        reminders=soon,
+        amendments=changed,
+        filtered=tuple(sorted((filtered or {}).items(), key=lambda kv: (-kv[1], kv[0]))),
     )
+
+
+def _closing(item: DigestItem) -> tuple:
+    """Soonest closing first, unknown last, then the id: realistic notices and reminders are read by deadline."""
+    closing = item.notice.closing_at
+    return (closing is None, closing.timestamp() if closing else 0.0, item.notice.id)
 
 
 def _order(item: DigestItem) -> tuple:

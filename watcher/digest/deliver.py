@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -34,6 +35,9 @@ class DeliveryResult:
     permanent: bool = False
     refused: tuple[str, ...] = ()  # recipients that did not get it
     message_id: str | None = None
+
+
+OnResult = Callable[[EmailMessage, "DeliveryResult"], None]
 
 
 class Outbox:
@@ -99,15 +103,23 @@ class SmtpSender:
         return aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, username=cfg.user, password=cfg.password,
                                use_tls=cfg.ssl, start_tls=cfg.starttls, timeout=cfg.timeout)
 
-    async def deliver_many(self, msgs: list[EmailMessage]) -> list[DeliveryResult]:
-        """Connect once, send each mail, quit. Raises DeliveryError only if no connection can be made."""
+    async def deliver_many(self, msgs: list[EmailMessage], on_result: OnResult | None = None) -> list[DeliveryResult]:
+        """Connect once, send each mail, quit. Raises DeliveryError only if no connection can be made.
+        `on_result` is called after each mail, before the next: the caller records what the server
+        accepted at once, so a crash later in the run cannot make it send that mail again."""
         if not msgs:
             return []
         self._down = None
         client = self._client()
         await self._connect(client)
         try:
-            return [await self._send(client, msg) for msg in msgs]
+            results = []
+            for msg in msgs:
+                result = await self._send(client, msg)
+                if on_result is not None:
+                    on_result(msg, result)
+                results.append(result)
+            return results
         finally:
             if client.is_connected:
                 try:
@@ -194,12 +206,19 @@ def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
 
 
-def deliver(msgs: list[EmailMessage], cfg: DeliveryConfig) -> list[DeliveryResult]:
-    """Deliver through the configured backend; one result per mail, in order. Synchronous, for the
-    CLI and the scheduler's threads (must not be called from inside a running event loop)."""
+def deliver(msgs: list[EmailMessage], cfg: DeliveryConfig, on_result: OnResult | None = None) -> list[DeliveryResult]:
+    """Deliver through the configured backend; one result per mail, in order, each also passed to
+    `on_result` as soon as it is known. Synchronous, for the CLI and the scheduler's threads (must
+    not be called from inside a running event loop)."""
     if cfg.backend == "outbox":
         box = Outbox(cfg.outbox)
-        return [DeliveryResult(ok=True, where=box.deliver(m), message_id=m.get("Message-ID")) for m in msgs]
+        results = []
+        for m in msgs:
+            result = DeliveryResult(ok=True, where=box.deliver(m), message_id=m.get("Message-ID"))
+            if on_result is not None:
+                on_result(m, result)
+            results.append(result)
+        return results
     if cfg.backend == "smtp":
-        return asyncio.run(SmtpSender(cfg.smtp).deliver_many(msgs))
+        return asyncio.run(SmtpSender(cfg.smtp).deliver_many(msgs, on_result))
     raise DeliveryError(f"unknown delivery backend {cfg.backend!r} (allowed: outbox, smtp)")

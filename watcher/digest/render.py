@@ -9,7 +9,7 @@ HTML template as a plain string and is escaped there.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
@@ -69,6 +69,10 @@ class ItemView:
     score: str
     verdict: str  # the raw verdict, for the HTML colour
     verdict_label: str
+    days_left: str = ""
+    requirements: str = ""  # sureties, insurance, licences asked (stated or inferred)
+    team: tuple[str, ...] = ()  # consortium proposal lines
+    change: str = ""  # for an amendment: what changed
 
 
 class Renderer:
@@ -112,7 +116,9 @@ class Renderer:
             "enterprise_name": name,
             "week": t["week"].format(week=week),
             "intro": _plural(t, "intro", count).format(count=count, name=name),
-            "items": [_item_view(item, t, lang) for item in digest.items],
+            "items": [self._view(item, digest, t, lang) for item in digest.items],
+            "sections": self._sections(digest, t, lang),
+            "filtered": _filtered(digest, t),
             "omitted": _plural(t, "omitted", digest.omitted).format(count=digest.omitted) if digest.omitted else "",
             "why": t["why"].format(name=name, id=ent.id),
             "unsubscribe": t["unsubscribe"].format(address=sender_address, subject=unsubscribe_subject),
@@ -132,8 +138,43 @@ class Renderer:
         # quoted-printable always: 7-bit safe on any server, and the same encoding whatever the content.
         msg.set_content(self.text_template.render(context), subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(self.html_template.render(context), subtype="html", charset="utf-8", cte="quoted-printable")
+        calendar = closing_calendar(digest, t)
+        if calendar is not None:  # an attachment turns the mail into multipart/mixed around the alternatives
+            msg.add_attachment(calendar, maintype="text", subtype="calendar", filename="fermetures.ics",
+                               params={"method": "PUBLISH"})
         msg["Content-Language"] = lang  # after the parts: set_content drops Content-* headers
         return msg
+
+    def _view(self, item: DigestItem, digest: Digest, t: dict[str, Any], lang: str, change: str = "") -> ItemView:
+        """An item with what the caller computed about it (facts, team) and the days left."""
+        view = _item_view(item, t, lang)
+        facts = digest.extra.get("facts", {}).get(item.notice.id)
+        proposal = digest.extra.get("teams", {}).get(item.notice.id)
+        value = view.value
+        if facts is not None and facts.estimated and facts.value is not None:
+            value = f"{money(facts.value, t['locale'])} ({t['estimate']})"
+        return replace(view, value=value, days_left=_days_left(item.notice.closing_at, digest.generated_at, t),
+                       requirements=_requirements(facts, t, lang),
+                       team=_team_lines(proposal, digest, t, lang), change=change)
+
+    def _sections(self, digest: Digest, t: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+        """Realistic (by closing date), stretch, consortium, reminders, amendments: only the non-empty ones."""
+        out = []
+        for verdict in ("realistic", "stretch", "consortium"):
+            chosen = [i for i in digest.items if i.match.verdict == verdict]
+            if verdict == "realistic":
+                chosen.sort(key=lambda i: (i.notice.closing_at is None, i.notice.closing_at or digest.generated_at))
+            if chosen:
+                out.append({"key": verdict, "title": t["sections"][verdict],
+                            "items": [self._view(i, digest, t, lang) for i in chosen]})
+        if digest.reminders:
+            out.append({"key": "reminders", "title": t["sections"]["reminders"],
+                        "items": [self._view(i, digest, t, lang) for i in digest.reminders]})
+        if digest.amendments:
+            out.append({"key": "amendments", "title": t["sections"]["amendments"],
+                        "items": [self._view(a.item, digest, t, lang, change=a.en if lang == "en" else a.fr)
+                                  for a in digest.amendments]})
+        return out
 
     def _load_strings(self, lang: str) -> dict[str, Any]:
         path = self.templates_dir / f"digest.{lang}.toml"
@@ -177,6 +218,79 @@ def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
         verdict=m.verdict,
         verdict_label=t["verdicts"].get(m.verdict, m.verdict),
     )
+
+
+def _days_left(closing: datetime | None, now: datetime, t: dict[str, Any]) -> str:
+    if closing is None:
+        return ""
+    days = (closing - now).total_seconds() / 86400
+    if days < 0:
+        return t["closed"]
+    whole = int(days)
+    return _plural(t, "days_left", whole).format(count=whole)
+
+
+def _requirements(facts: Any, t: dict[str, Any], lang: str) -> str:
+    """Sureties, insurance and licences the notice asks for, marked when the rules imply them."""
+    if facts is None:
+        return ""
+    parts = []
+    for name, req in sorted(facts.requirements.items()):
+        if req.status != "required":
+            continue
+        label = t["requirements"].get(name, name)
+        size = (f" {req.percent:g} %" if req.percent else "") + (f" {money(req.amount, t['locale'])}" if req.amount else "")
+        parts.append(label + size + (f" ({t['inferred']})" if req.inferred else ""))
+    return ", ".join(parts) or t["no_requirements"]
+
+
+def _team_lines(proposal: Any, digest: Digest, t: dict[str, Any], lang: str) -> tuple[str, ...]:
+    """The best team's reasons, and the other members' contacts when every member agreed to share them."""
+    if proposal is None or not proposal.teams:
+        return ()
+    team = proposal.teams[0]
+    lines = list(team.reasons_en if lang == "en" else team.reasons_fr)
+    contacts = digest.extra.get("contacts", {})
+    others = [m for m in team.members if m != digest.enterprise.id]
+    if all(contacts.get(m, (None, None, False))[2] for m in team.members):
+        for m in others:
+            name, emails, _ = contacts[m]
+            lines.append(t["team_contact"].format(name=_one_line(name), emails=", ".join(emails)))
+    return tuple(_one_line(x) for x in lines)
+
+
+def _filtered(digest: Digest, t: dict[str, Any]) -> str:
+    if not digest.filtered:
+        return ""
+    total = sum(n for _, n in digest.filtered)
+    parts = ", ".join(f"{t['criteria'].get(c, c)} {n}" for c, n in digest.filtered)
+    return _plural(t, "filtered", total).format(count=total, parts=parts)
+
+
+def closing_calendar(digest: Digest, t: dict[str, Any]) -> bytes | None:
+    """An iCalendar file with each realistic notice's closing time, so it lands in the calendar."""
+    from icalendar import Calendar, Event
+
+    chosen = [i for i in digest.items if i.match.verdict == "realistic" and i.notice.closing_at is not None]
+    if not chosen:
+        return None
+    cal = Calendar()
+    cal.add("prodid", "-//watcher//veille des marchés publics//FR")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    for item in chosen:
+        n = item.notice
+        event = Event()
+        event.add("uid", f"{n.id}-closing@watcher")  # stable: a resend updates the same event
+        event.add("dtstamp", digest.generated_at)
+        event.add("dtstart", n.closing_at.astimezone(MONTREAL))
+        event.add("dtend", n.closing_at.astimezone(MONTREAL))
+        event.add("summary", t["ics_summary"].format(title=_one_line(n.title)))
+        if n.url:
+            event.add("url", n.url)
+        event.add("description", f"{_one_line(n.buyer_name)}\n{n.url or ''}")
+        cal.add_component(event)
+    return cal.to_ical()
 
 
 def money(value: float, locale: str) -> str:

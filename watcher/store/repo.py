@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from ..models import Bidder, Expense, FinalContract, Notice
-from .schema import bidders, deliveries, expenses, final_contracts, notice_revisions, notices
+from .schema import bidders, deliveries, delivery_failures, expenses, final_contracts, notice_revisions, notices
 
 BATCH = 500
 _NOTICE_FIELDS = [f.name for f in fields(Notice) if f.name not in ("bidders", "as_of")]
@@ -235,3 +235,45 @@ def co_bidders(conn: Connection, neqs: Iterable[str]) -> set[frozenset[str]]:
     for notice_id, neq in conn.execute(select(bidders.c.notice_id, bidders.c.neq).where(bidders.c.neq.in_(wanted))):
         by_notice[notice_id].add(neq)
     return {frozenset((a, b)) for group in by_notice.values() for a in group for b in group if a < b}
+
+
+def deliveries_by_notice(conn: Connection, enterprise_id: str) -> dict[str, dict[str, datetime]]:
+    """{notice id: {reason: sent_at}} of what this enterprise already received."""
+    out: dict[str, dict[str, datetime]] = defaultdict(dict)
+    for notice_id, reason, sent_at in conn.execute(select(deliveries.c.notice_id, deliveries.c.reason, deliveries.c.sent_at)
+                                                   .where(deliveries.c.enterprise_id == enterprise_id)):
+        out[notice_id][reason] = sent_at
+    return dict(out)
+
+
+def revisions_of(conn: Connection, notice_ids: Iterable[str]) -> dict[str, list[dict]]:
+    """{notice id: its recorded revisions, oldest first} for many notices at once."""
+    wanted = sorted(set(notice_ids))
+    out: dict[str, list[dict]] = defaultdict(list)
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start:start + 5000]
+        for r in conn.execute(select(notice_revisions).where(notice_revisions.c.notice_id.in_(chunk))
+                              .order_by(notice_revisions.c.notice_id, notice_revisions.c.version)):
+            out[r.notice_id].append(dict(r._mapping))
+    return dict(out)
+
+
+def record_failure(conn: Connection, enterprise_id: str, message_id: str | None, error: str, permanent: bool,
+                   now: datetime | None = None) -> None:
+    """Keep a refused mail for the coordinator's report."""
+    conn.execute(insert(delivery_failures).values(enterprise_id=enterprise_id, message_id=message_id, error=error,
+                                                  permanent=permanent, attempts=1,
+                                                  failed_at=now or datetime.now(timezone.utc)))
+
+
+def unreported_failures(conn: Connection) -> list[dict]:
+    rows = conn.execute(select(delivery_failures).where(delivery_failures.c.reported_at.is_(None))
+                        .order_by(delivery_failures.c.failed_at))
+    return [dict(r._mapping) for r in rows]
+
+
+def mark_failures_reported(conn: Connection, ids: Iterable[int], now: datetime | None = None) -> None:
+    ids = list(ids)
+    if ids:
+        conn.execute(update(delivery_failures).where(delivery_failures.c.id.in_(ids))
+                     .values(reported_at=now or datetime.now(timezone.utc)))

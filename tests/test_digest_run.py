@@ -1,0 +1,113 @@
+"""Weekly digests end to end on real SEAO notices (February 2018), delivered to a real SMTP server:
+sections, .ics, both languages, reminders and amendments exactly once, and a crash mid-run."""
+
+from __future__ import annotations
+
+import email
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from email import policy
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from watcher import app
+from watcher.config import load_config
+from watcher.store import open_store, repo
+
+ROOT = Path(__file__).resolve().parent.parent
+FEB_2018 = ROOT / "demo" / "seao" / "AvisRevisions_20180201_20180228.xml.gz"
+FIRST_RUN = datetime(2018, 2, 5, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def setup(tmp_path, store_url, smtp_server):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "{store_url}"\n[paths]\nrules = "{ROOT / "rules"}"\ntemplates = "{ROOT / "templates"}"\n'
+        f'[delivery]\nbackend = "smtp"\nsender = "Veille <veille@example.org>"\n'
+        f'[delivery.smtp]\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n', encoding="utf-8")
+    cfg = load_config(path)
+    engine = open_store(cfg.database_url)
+    assert not app.import_paths(engine, [FEB_2018]).errors
+    return cfg, engine, app.load_rulebook(cfg), path
+
+
+def _received(smtp_server) -> dict[str, email.message.EmailMessage]:
+    """Arrived mails by enterprise id (the renderer names it in a header)."""
+    out = {}
+    for msg in smtp_server.messages:
+        parsed = email.message_from_bytes(bytes(msg), policy=policy.default) if not hasattr(msg, "get_body") else msg
+        out[parsed["X-Watcher-Enterprise"]] = parsed
+    return out
+
+
+def test_first_digest_has_sections_ics_and_both_languages(setup, smtp_server):
+    cfg, engine, rulebook, _ = setup
+    outcomes = app.run_digests(engine, cfg, rulebook, now=FIRST_RUN)
+    assert outcomes and all(o.ok for o in outcomes)
+    mails = _received(smtp_server)
+    assert set(mails) == {o.enterprise_id for o in outcomes}
+    for ent_id, msg in mails.items():
+        text = msg.get_body(("plain",)).get_content()
+        html = msg.get_body(("html",)).get_content()
+        english = rulebook.enterprise(ent_id).language == "en"
+        assert ("== Realistic opportunities ==" if english else "== Occasions réalistes ==") in text or \
+               ("Within reach" if english else "À votre portée") in text or "consortium" in text
+        assert "List-Unsubscribe" in msg and msg["Content-Language"] == ("en" if english else "fr")
+        assert ("Sureties and insurance" if english else "Garanties et assurances") in text
+        assert "<table" in html and "<style" not in html
+        for part in msg.iter_attachments():
+            cal = Calendar.from_ical(part.get_content())
+            assert all(str(e["uid"]).endswith("-closing@watcher") for e in cal.walk("VEVENT"))
+    assert any(list(m.iter_attachments()) for m in mails.values()), "at least one realistic notice with a closing date"
+    smtp_server.clear()
+    assert app.run_digests(engine, cfg, rulebook, now=FIRST_RUN) == []  # nothing new: nothing sent
+    assert smtp_server.messages == []
+
+
+def test_reminders_and_amendments_appear_once(setup, smtp_server):
+    cfg, engine, rulebook, _ = setup
+    app.run_digests(engine, cfg, rulebook, now=FIRST_RUN)
+    with engine.connect() as conn:
+        sent = {n for e in rulebook.enterprises for n in repo.deliveries_by_notice(conn, e.id)}
+        notices = {n.id: n for n in repo.load_notices(conn, ids=sorted(sent))}
+    with_closing = sorted((n for n in notices.values() if n.closing_at), key=lambda n: n.id)
+    assert with_closing, "the first digests carry notices with a closing date"
+    target = with_closing[0]
+    # The buyer moves the closing date of a notice already sent: a newer statement of it arrives.
+    moved = replace(target, closing_at=target.closing_at + timedelta(days=3), as_of=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    with engine.begin() as conn:
+        assert repo.save_notices(conn, [moved], origin="addendum", now=FIRST_RUN + timedelta(days=1)).updated == 1
+    smtp_server.clear()
+    second = moved.closing_at - timedelta(days=2)  # within a week of the new closing date
+    app.run_digests(engine, cfg, rulebook, now=second)
+    texts = {k: m.get_body(("plain",)).get_content() for k, m in _received(smtp_server).items()}
+    with_amendment = [k for k, t in texts.items() if "date de fermeture déplacée" in t or "closing date moved" in t]
+    with_reminder = [k for k, t in texts.items() if "Fermeture dans 7 jours" in t or "Closing within 7 days" in t]
+    assert with_amendment and with_reminder
+    assert all(target.title.split()[0] in texts[k] for k in with_amendment)
+    smtp_server.clear()
+    app.run_digests(engine, cfg, rulebook, now=second + timedelta(hours=1))
+    assert smtp_server.messages == []  # each reminder and amendment went out once
+
+
+def test_a_crash_after_two_mails_then_a_restart_delivers_each_digest_once(setup, smtp_server):
+    cfg, engine, rulebook, path = setup
+    assert not app.import_paths(engine, [ROOT / "demo" / "seao"]).errors  # 2018-2019: a digest for each example EÉS
+    command = [sys.executable, "-m", "watcher.cli", "--config", str(path), "digest", "--send", "--at", "published"]
+    crashed = subprocess.run(command, env={**os.environ, "WATCHER_TEST_CRASH_AFTER": "2"}, capture_output=True, text=True,
+                             cwd=ROOT, timeout=120)
+    assert crashed.returncode == 75, crashed.stderr  # killed itself right after the 2nd accepted mail
+    assert len(smtp_server.messages) == 2
+    again = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert again.returncode == 0, again.stderr
+    per_enterprise = Counter(m["X-Watcher-Enterprise"] for m in smtp_server.messages)
+    assert len(per_enterprise) == len(rulebook.enterprises) and set(per_enterprise.values()) == {1}, per_enterprise
+    final = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert final.returncode == 0 and sum(Counter(m["X-Watcher-Enterprise"] for m in smtp_server.messages).values()) == len(per_enterprise)

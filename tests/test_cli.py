@@ -126,6 +126,8 @@ def test_digest_preview_then_send_over_smtp_once(capsys, config, tmp_path, smtp_
     code, out, _ = run(capsys, "--config", str(config), "digest", "--at", "published", "--preview", str(tmp_path / "preview"))
     previews = sorted((tmp_path / "preview").glob("*.eml"))
     assert code == 0 and previews
+    pages = sorted((tmp_path / "preview").glob("*.html"))  # for a coordinator's browser
+    assert [p.stem for p in pages] == [p.stem for p in previews] and "<html" in pages[0].read_text(encoding="utf-8")
     smtp_cfg = config.read_text().replace('backend = "outbox"', 'backend = "smtp"') + (
         f'[delivery.smtp]\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n')
     config.write_text(smtp_cfg)

@@ -28,6 +28,9 @@ from . import Profile, capability, compile_profile, match_notice, notice_text
 
 MONTREAL = ZoneInfo("America/Montreal")
 STRETCH_VALUE = 1.25  # a contract up to 25 % above capacity is a stretch, beyond it a team's job
+# Beyond 10 times its capacity no team of small enterprises led by this one is credible (an 87 M$
+# school-board computer purchase is not a 300 k$ co-op's consortium): judged "no", said so.
+CONSORTIUM_VALUE = 10.0
 STRETCH_BOND = 1.5  # a surety up to 50 % above the bonding limit can often be negotiated
 DEFAULT_PERFORMANCE_PERCENT = 50.0  # performance bonds are typically 50 % of the contract
 # SEAO writes 1 $ as the contract amount of each winner of a framework agreement (entente-cadre,
@@ -205,7 +208,8 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
     if value is None:
         reasons.append(_r("value", True, "valeur inconnue", "value unknown"))
     elif ent.max_value is not None and value > ent.max_value:
-        level = "stretch" if value <= ent.max_value * STRETCH_VALUE else "consortium"
+        level = ("stretch" if value <= ent.max_value * STRETCH_VALUE else
+                 "consortium" if value <= ent.max_value * CONSORTIUM_VALUE else "no")
         if facts.estimated and facts.low is not None and facts.low <= ent.max_value:
             level = "stretch"  # the estimate's range still reaches the capacity
         reasons.append(_r("value", False, f"{_money(value)} au-delà de votre capacité ({_money(ent.max_value)}){tag_fr}",

@@ -122,13 +122,17 @@ def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None
             include_no: bool = False, now: datetime | None = None, since: datetime | None = None,
             judge: Judge | None = None) -> Iterator[tuple[Notice, Match]]:
     """Judge stored notices for the enterprises (optionally one of each). `now` None judges each notice
-    as at its publication (backtests, the demo); the daemon passes the current time."""
+    as at its publication (backtests, the demo); the daemon passes the current time. Only the
+    enterprises whose trade a notice asks for are judged (CandidateIndex): `include_no` adds their
+    `no` verdicts, not the thousands of "not your trade" ones, except for one notice and one enterprise."""
     judge = judge or judge_for(engine, rulebook)
     ids = [e.id for e in rulebook.enterprises if enterprise_id in (None, e.id)]
     with engine.connect() as conn:
         notices = list(repo.load_notices(conn, ids=[notice_id] if notice_id else None, since=since))
+    full = bool(notice_id and enterprise_id)  # one pair asked for: judge it even outside its trade
     for notice in notices:
-        for m in judge.judge(notice, ids, now=now):
+        judged = judge.judge(notice, ids, now=now) if full else judge.judge_candidates(notice, ids, now=now)
+        for m in judged:
             if m.is_match or include_no:
                 yield notice, m
 

@@ -512,7 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("match", help=cmd_match.__doc__)
     s.add_argument("--enterprise", help="only this enterprise id")
     s.add_argument("--notice", help="only this notice id (e.g. seao:1234567)")
-    s.add_argument("--all", action="store_true", help="also print pairs judged 'no'")
+    s.add_argument("--all", action="store_true", help="also print pairs judged 'no' (notices of the enterprise's trade)")
     s.add_argument("--json", action="store_true", help='one {"notice", "enterprise", "score", "verdict", "reasons"} per line')
     s.add_argument("--since", type=_date, help="only notices published on or after YYYY-MM-DD")
     s.add_argument("--at", type=_at, default="published",

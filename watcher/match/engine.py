@@ -15,8 +15,9 @@ from datetime import datetime
 from ..models import Enterprise, Match, Notice
 from ..rules.requirements import RequirementRules
 from ..rules.thresholds import Thresholds
-from . import compile_profile, notice_text
+from . import Profile, compile_profile, notice_text
 from .requirements import Requirements, extract
+from .text import Phrase
 from .verdict import PLACEHOLDER_AMOUNT, Facts, judge, notice_facts
 
 __all__ = ["AwardHistory", "Judge", "Rulebook", "source_text"]
@@ -62,6 +63,53 @@ def source_text(notice: Notice) -> str:
     return f"{notice.title}\n{notice.description}".strip()
 
 
+class CandidateIndex:
+    """Which enterprises can pass the capability test on a notice, found without trying them all.
+
+    Capability needs a keyword of the profile in the text, an UNSPSC prefix of the profile on the
+    notice, or (for a profile with neither) one of its SEAO categories. So: keywords indexed by
+    their first word (one dictionary lookup per distinct word of the notice, prefix keywords by
+    the prefix), UNSPSC prefixes by value (7 lookups per code), categories of category-only
+    profiles by code. Only candidates are then judged in full; every other enterprise fails
+    capability, which tests/match/test_index.py checks against the full loop on real notices."""
+
+    def __init__(self, profiles: Iterable[Profile]) -> None:
+        self.words: dict[str, list[tuple[Phrase, str]]] = {}
+        self.prefix_words: dict[str, list[tuple[Phrase, str]]] = {}
+        self.unspsc: dict[str, set[str]] = {}
+        self.categories: dict[str, set[str]] = {}
+        for p in profiles:
+            ent = p.enterprise
+            for phrase in p.keywords:
+                first = phrase.norm.split(" ", 1)[0]
+                if phrase.prefix and " " not in phrase.norm:
+                    self.prefix_words.setdefault(first, []).append((phrase, ent.id))
+                elif first:
+                    self.words.setdefault(first, []).append((phrase, ent.id))
+            for code in ent.unspsc:
+                self.unspsc.setdefault(code, set()).add(ent.id)
+            if not ent.keywords and not ent.unspsc:
+                for category in p.categories:
+                    self.categories.setdefault(category, set()).add(ent.id)
+        self.prefix_lengths = sorted({len(w) for w in self.prefix_words})
+
+    def candidates(self, notice: Notice, text: str) -> set[str]:
+        found: set[str] = set()
+        for word in set(text.split()):
+            for phrase, ent_id in self.words.get(word, ()):
+                if ent_id not in found and phrase.found_in(text):
+                    found.add(ent_id)
+            for length in self.prefix_lengths:
+                if length <= len(word):
+                    found.update(ent_id for _, ent_id in self.prefix_words.get(word[:length], ()))
+        for code in notice.unspsc:
+            for length in range(2, min(8, len(code)) + 1):
+                found |= self.unspsc.get(code[:length], set())
+        for category in notice.categories:
+            found |= self.categories.get(category.upper(), set())
+        return found
+
+
 class Judge:
     """Verdicts for every (notice, enterprise) pair asked for."""
 
@@ -69,6 +117,7 @@ class Judge:
         self.rulebook = rulebook
         self.history = history
         self.profiles = {e.id: compile_profile(e) for e in rulebook.enterprises}
+        self.index = CandidateIndex(self.profiles.values())
 
     def requirements(self, notice: Notice) -> Requirements:
         return extract(source_text(notice), self.rulebook.requirements)
@@ -84,9 +133,21 @@ class Judge:
         facts = self.facts(notice)
         return [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids]
 
+    def judge_candidates(self, notice: Notice, enterprise_ids: Iterable[str] | None = None,
+                         now: datetime | None = None) -> list[Match]:
+        """Judgements of the enterprises whose trade the notice asks for (their `no` verdicts too);
+        the others are `no` on capability and skipped: the fast path for matching many profiles."""
+        text = notice_text(notice)
+        found = self.index.candidates(notice, text)
+        ids = [i for i in (self.profiles if enterprise_ids is None else enterprise_ids) if i in found]
+        if not ids:
+            return []
+        facts = self.facts(notice)
+        return [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids]
+
     def judge_all(self, notices: Iterable[Notice], now: datetime | None = None,
                   include_no: bool = False) -> Iterator[tuple[Notice, Match]]:
         for notice in notices:
-            for m in self.judge(notice, now=now):
+            for m in (self.judge(notice, now=now) if include_no else self.judge_candidates(notice, now=now)):
                 if include_no or m.is_match:
                     yield notice, m

@@ -31,7 +31,7 @@ from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
-from .store import repo
+from .store import repo, verdicts
 
 MONTREAL = ZoneInfo("America/Montreal")
 
@@ -118,6 +118,28 @@ def judge_for(engine: Engine, rulebook: Rulebook) -> Judge:
     return Judge(rulebook, history)
 
 
+def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = None) -> int:
+    """Judge (as published) what changed since the stored verdicts: new or changed notices for every
+    enterprise, every notice for an enterprise whose profile or the shared rules changed. Returns
+    the number of (notice, enterprise) pairs judged: 0 when nothing changed."""
+    hashes = verdicts.profile_hashes(rulebook.enterprises, f"{rulebook.thresholds!r}|{rulebook.requirements!r}")
+    with engine.connect() as conn:
+        changed_notices, changed_ents, gone = verdicts.stale(conn, hashes)
+    if not (changed_notices or changed_ents or gone):
+        return 0
+    judge = judge or judge_for(engine, rulebook)
+    stale_notices, everyone = set(changed_notices), list(hashes)
+    judged: list[Match] = []
+    with engine.connect() as conn:
+        targets = repo.load_notices(conn) if changed_ents else repo.load_notices(conn, ids=changed_notices)
+        for notice in targets:
+            ents = everyone if notice.id in stale_notices else [e for e in everyone if e in changed_ents]
+            judged += judge.judge_candidates(notice, ents, now=None)
+    with engine.begin() as conn:
+        verdicts.save(conn, judged, changed_notices, changed_ents, hashes, gone)
+    return len(judged)
+
+
 def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None, notice_id: str | None = None,
             include_no: bool = False, now: datetime | None = None, since: datetime | None = None,
             judge: Judge | None = None) -> Iterator[tuple[Notice, Match]]:
@@ -127,9 +149,20 @@ def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None
     `no` verdicts, not the thousands of "not your trade" ones, except for one notice and one enterprise."""
     judge = judge or judge_for(engine, rulebook)
     ids = [e.id for e in rulebook.enterprises if enterprise_id in (None, e.id)]
+    full = bool(notice_id and enterprise_id)  # one pair asked for: judge it even outside its trade
+    if now is None and not full:  # as published: verdicts do not depend on the clock, keep them
+        refresh_verdicts(engine, rulebook, judge)
+        with engine.connect() as conn:
+            kept: dict[str, list[Match]] = {}
+            for m in verdicts.load(conn, ids, [notice_id] if notice_id else None, include_no):
+                kept.setdefault(m.notice_id, []).append(m)
+            order = {e: i for i, e in enumerate(ids)}
+            for notice in repo.load_notices(conn, ids=sorted(kept), since=since):
+                for m in sorted(kept[notice.id], key=lambda m: order[m.enterprise_id]):
+                    yield notice, m
+        return
     with engine.connect() as conn:
         notices = list(repo.load_notices(conn, ids=[notice_id] if notice_id else None, since=since))
-    full = bool(notice_id and enterprise_id)  # one pair asked for: judge it even outside its trade
     for notice in notices:
         judged = judge.judge(notice, ids, now=now) if full else judge.judge_candidates(notice, ids, now=now)
         for m in judged:

@@ -198,3 +198,19 @@ delivery_failures = Table(
     Column("reported_at", UTCDateTime),  # when the coordinator was told
     Index("ix_delivery_failures_enterprise", "enterprise_id", "failed_at"),
 )
+
+# Per enterprise: the hash of its profile (and of the shared rules) its stored verdicts were judged
+# with, and when; a new hash re-judges every notice for it.
+profile_state = Table(
+    "profile_state", metadata,
+    Column("enterprise_id", String(80), primary_key=True),
+    Column("profile_hash", String(64), nullable=False),
+    Column("judged_at", UTCDateTime, nullable=False),
+)
+
+# Per notice: the content hash its stored verdicts were judged on (a new or changed notice differs).
+notice_judged = Table(
+    "notice_judged", metadata,
+    Column("notice_id", String(80), ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+)

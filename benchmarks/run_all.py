@@ -1,0 +1,280 @@
+"""Every stage's speed, measured against its target, in one command.
+
+    python benchmarks/run_all.py            # the full run (a few minutes)
+    python benchmarks/run_all.py --quick    # smaller samples, extrapolated where said
+
+Prints one table: benchmark, figure, target, met. Real data: the 24 SEAO XML files of demo/seao
+(5,979 notices, 2018-2019). Synthetic data, generated with fixed seeds and said so: the 40 MB
+SEAO-shaped JSON weekly file (benchmarks/make_ocds_weekly.py), 10,000 profiles drawn from the
+real notices' words and codes, notices replicated from the real ones under new ids.
+PostgreSQL figures need the server of WATCHER_TEST_PG_URL (default postgres@127.0.0.1/test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from make_ocds_weekly import make_weekly  # noqa: E402
+from watcher import app  # noqa: E402
+from watcher.collect import PARSERS, detect_format, iter_files, open_source_file  # noqa: E402
+from watcher.config import DeliveryConfig, SmtpConfig, load_config  # noqa: E402
+from watcher.digest.build import build_digest  # noqa: E402
+from watcher.digest.deliver import deliver  # noqa: E402
+from watcher.digest.render import Renderer  # noqa: E402
+from watcher.match.engine import Judge, Rulebook  # noqa: E402
+from watcher.models import Enterprise, Notice  # noqa: E402
+from watcher.store import open_store, repo  # noqa: E402
+
+DEMO = ROOT / "demo" / "seao"
+PG = os.environ.get("WATCHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def row(name: str, figure: str, target: str, met: bool | None) -> None:
+    ROWS.append((name, figure, target, "-" if met is None else "yes" if met else "NO"))
+    print(f"  {name}: {figure}  (target {target})", flush=True)
+
+
+def bare_parse(paths: list[Path]) -> int:
+    count = 0
+    for path in paths:
+        with open_source_file(path) as stream:
+            kind = detect_format(stream.peek(4096)[:4096], path.name)
+            count += sum(1 for item in PARSERS[kind](stream, str(path), None) if isinstance(item, Notice))
+    return count
+
+
+def pg_schema(name: str) -> str | None:
+    try:
+        engine = create_engine(PG)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {name}"))
+        engine.dispose()
+        return f"{PG}?options=-csearch_path%3D{name}"
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not stop
+        print(f"  PostgreSQL unavailable ({type(exc).__name__}): its figures are skipped")
+        return None
+
+
+def drop_schema(name: str) -> None:
+    engine = create_engine(PG)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    engine.dispose()
+
+
+def timed_import(url: str, paths: list[Path]) -> tuple[float, int]:
+    engine = open_store(url)
+    start = time.perf_counter()
+    report = app.import_paths(engine, paths)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    assert not report.errors, report.errors[:3]
+    return elapsed, report.notices_new + report.notices_updated + report.notices_unchanged
+
+
+def bench_import(tmp: Path, quick: bool) -> None:
+    print("1. import", flush=True)
+    xml = sorted(iter_files([DEMO]))
+    weekly = tmp / "hebdo-synthetic.json"
+    releases = make_weekly(weekly, (10 if quick else 40) * 1024 * 1024, seed=0)
+    size = weekly.stat().st_size / 1024 / 1024
+    for label, paths in (("24 SEAO XML files", xml), (f"{size:.0f} MB SEAO JSON (synthetic, {releases} releases)", [weekly])):
+        start = time.perf_counter()
+        parsed = bare_parse(paths)
+        bare = time.perf_counter() - start
+        sqlite_s, n = timed_import(f"sqlite:///{tmp / ('x' if paths is xml else 'j')}.db", paths)
+        row(f"import {label}, SQLite", f"{n / sqlite_s:,.0f} notices/s ({sqlite_s:.1f} s); bare parse {parsed / bare:,.0f}/s "
+            f"({bare:.1f} s): {bare / sqlite_s:.0%} of bare", ">= 50 % of bare parse", bare / sqlite_s >= 0.5)
+        schema = pg_schema("bench_import")
+        if schema:
+            pg_s, _ = timed_import(schema, paths)
+            drop_schema("bench_import")
+            row(f"import {label}, PostgreSQL", f"{n / pg_s:,.0f} notices/s ({pg_s:.1f} s): {pg_s / sqlite_s:.2f}x SQLite's time",
+                "<= 2x SQLite", pg_s / sqlite_s <= 2)
+    config = tmp / "rss.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp / "rss.db"}"\n', encoding="utf-8")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-m", "watcher.cli", "--config", str(config), "import", str(weekly)],
+                   check=True, capture_output=True, cwd=ROOT)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    row(f"peak RSS, watcher import of the {size:.0f} MB JSON", f"{peak:.0f} MB" + ("" if peak * 1024 > before else " (max of children)"),
+        "< 250 MB", peak < 250)
+
+
+def real_notices() -> list[Notice]:
+    return [n for p in sorted(iter_files([DEMO])) for n in _parse(p)]
+
+
+def _parse(path: Path) -> list[Notice]:
+    with open_source_file(path) as stream:
+        return [n for n in PARSERS["seao_xml"](stream, str(path), None) if isinstance(n, Notice)]
+
+
+def replicate(notices: list[Notice], count: int, seed: int) -> list[Notice]:
+    """`count` notices copied from the real ones (seeded), each under a new id."""
+    rng = random.Random(seed)
+    return [replace(n, id=f"{n.id}-x{i}") for i, n in enumerate(rng.choice(notices) for _ in range(count))]
+
+
+def synthetic_profiles(notices: list[Notice], count: int, seed: int) -> list[Enterprise]:
+    """Profiles drawn from the real notices' vocabulary: 2-4 title bigrams, 0-2 UNSPSC prefixes, regions."""
+    rng = random.Random(seed)
+    bigrams, codes = set(), set()
+    for n in notices:
+        words = [w for w in re.findall(r"[a-zà-ÿ]{4,}", n.title.lower())]
+        bigrams.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+        codes.update(c[:6] for c in n.unspsc if len(c) >= 6)
+    bigrams, codes = sorted(bigrams), sorted(codes)
+    regions = [f"{i:02d}" for i in range(1, 18)]
+    return [Enterprise(id=f"e{i:05d}", name=f"Entreprise {i}", emails=("x@example.org",),
+                       keywords=tuple(rng.sample(bigrams, rng.randint(2, 4))), unspsc=tuple(rng.sample(codes, rng.randint(0, 2))),
+                       regions=tuple(rng.sample(regions, rng.randint(1, 4))), min_value=5000.0,
+                       max_value=float(rng.choice([50_000, 150_000, 400_000, 1_000_000])))
+            for i in range(count)]
+
+
+def bench_matching(base: list[Notice], rulebook: Rulebook, quick: bool) -> None:
+    print("2. matching", flush=True)
+    n_notices = n_profiles = 10_000
+    notices = replicate(base, n_notices, seed=1)
+    profiles = synthetic_profiles(base, n_profiles, seed=2)
+    judge = Judge(replace(rulebook, enterprises=tuple(profiles)))
+    sample = notices[: 1000 if quick else n_notices]
+    start = time.perf_counter()
+    judged = sum(len(judge.judge_candidates(n)) for n in sample)
+    fast = (time.perf_counter() - start) * n_notices / len(sample)
+    naive_sample = notices[:3 if quick else 10]
+    start = time.perf_counter()
+    for n in naive_sample:
+        judge.judge(n)
+    naive = (time.perf_counter() - start) * n_notices / len(naive_sample)
+    note = "" if len(sample) == n_notices else f", {len(sample):,} notices timed and extrapolated"
+    row("matching 10,000 profiles x 10,000 notices (synthetic)",
+        f"{fast:.1f} s ({judged * n_notices // len(sample):,} pairs judged in full{note}); naive loop {naive:,.0f} s "
+        f"(extrapolated from {len(naive_sample)} notices): {naive / fast:.0f}x faster", "< 30 s and >= 20x naive",
+        fast < 30 and naive / fast >= 20)
+
+
+def bench_incremental(tmp: Path, rulebook: Rulebook) -> None:
+    print("3. incremental matching", flush=True)
+    engine = open_store(f"sqlite:///{tmp / 'inc.db'}")
+    app.import_paths(engine, [DEMO])
+    start = time.perf_counter()
+    first = app.refresh_verdicts(engine, rulebook)
+    first_s = time.perf_counter() - start
+    start = time.perf_counter()
+    second = app.refresh_verdicts(engine, rulebook)
+    second_s = time.perf_counter() - start
+    row("incremental: 5,979 notices x 5 profiles, run twice", f"1st run {first:,} pairs judged ({first_s:.1f} s), "
+        f"2nd run {second} pairs ({second_s:.2f} s)", "2nd run: 0 pairs", second == 0)
+
+
+def bench_delivery(base: list[Notice], rulebook: Rulebook, quick: bool) -> None:
+    print("4. delivery", flush=True)
+    from aiosmtpd.controller import Controller
+
+    class Count:
+        def __init__(self) -> None:
+            self.n = 0
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            self.n += 1
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Count()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    total = 10_000
+    count = 1_000 if quick else total
+    renderer = Renderer(ROOT / "templates")
+    judge = Judge(rulebook)
+    pairs = [(n, m) for n in base[:400] for m in judge.judge_candidates(n) if m.is_match][:6]
+    if not pairs:
+        pairs = [(n, m) for n in base for m in judge.judge(n)[:1]][:5]
+    ent = rulebook.enterprises[0]
+    now = datetime.now(timezone.utc)
+    start = time.perf_counter()
+    msgs = []
+    for i in range(count):
+        digest = build_digest(replace(ent, id=f"{ent.id}-{i}", emails=(f"e{i}@example.org",)), pairs, now, 25, send_empty=True)
+        msgs.append(renderer.render(digest, "Veille <veille@example.org>"))
+    rendered = time.perf_counter() - start
+    results = deliver(msgs, DeliveryConfig(backend="smtp", smtp=SmtpConfig(host="127.0.0.1", port=port)))
+    elapsed = time.perf_counter() - start
+    controller.stop()
+    assert all(r.ok for r in results) and handler.n == count, (handler.n, count)
+    scale = total / count
+    note = "" if count == total else f" ({count:,} done, extrapolated)"
+    row("10,000 digests rendered and accepted by aiosmtpd", f"{elapsed * scale:.1f} s{note}: render {rendered * scale:.1f} s, "
+        f"SMTP {(elapsed - rendered) * scale:.1f} s over one connection", "< 60 s", elapsed * scale < 60)
+
+
+def bench_growth(base: list[Notice], rulebook: Rulebook, tmp: Path, quick: bool) -> None:
+    print("5. growth", flush=True)
+    unit = 500 if quick else 1_500
+    judge = Judge(replace(rulebook, enterprises=tuple(synthetic_profiles(base, 1_000, seed=3))))
+    for factor in (1, 4, 16):
+        notices = replicate(base, unit * factor, seed=factor)
+        engine = open_store(f"sqlite:///{tmp / f'growth{factor}.db'}")
+        start = time.perf_counter()
+        for i in range(0, len(notices), 500):
+            with engine.begin() as conn:
+                repo.save_notices(conn, notices[i:i + 500], origin="bench")
+        imported = time.perf_counter() - start
+        start = time.perf_counter()
+        for n in notices:
+            judge.judge_candidates(n)
+        matched = time.perf_counter() - start
+        engine.dispose()
+        row(f"growth {factor:>2}x ({len(notices):,} notices, 1,000 profiles)",
+            f"import {imported / len(notices) * 1e6:,.0f} us/notice, matching {matched / len(notices) * 1e6:,.0f} us/notice",
+            "flat per notice", None)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="smaller samples (said in the figures)")
+    args = p.parse_args()
+    started = time.perf_counter()
+    rulebook = app.load_rulebook(load_config(None, base=ROOT))
+    base = real_notices()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        bench_import(tmp, args.quick)
+        bench_matching(base, rulebook, args.quick)
+        bench_incremental(tmp, rulebook)
+        bench_delivery(base, rulebook, args.quick)
+        bench_growth(base, rulebook, tmp, args.quick)
+    width = max(len(r[0]) for r in ROWS)
+    print(f"\n{'benchmark':<{width}}  met  target / figure")
+    for name, figure, target, met in ROWS:
+        print(f"{name:<{width}}  {met:<3}  {target}\n{'':<{width}}       {figure}")
+    print(f"\ntotal {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

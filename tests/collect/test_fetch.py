@@ -23,22 +23,6 @@ CKAN = Path(__file__).resolve().parent.parent / "data" / "ckan" / "package_show-
 SEAO = "d23b2e02-085d-43e5-9e6e-e1d558ebfdd5"
 
 
-@pytest.fixture(scope="module")
-def _server():
-    server = HTTPServer(threaded=True)  # threaded: a slow handler must not block the next test
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-@pytest.fixture
-def server(_server: HTTPServer):
-    _server.clear()
-    yield _server
-    _server.clear()
-
-
 class Sleeps(list):
     """Injected sleep: records the waits instead of sleeping."""
 

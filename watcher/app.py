@@ -198,9 +198,10 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
         pairs[m.enterprise_id].append((notice, m))
     co = co_bids(engine, rulebook.enterprises)
+    leads = _BuyerLeads(engine, judge_now)
     plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
     for ent in rulebook.enterprises:
-        plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now)
+        plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
         if plan is not None:
             digest, reasons = plan
             msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, cfg.digest.profile_help)
@@ -246,7 +247,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
 
 def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pairs: list[tuple[Notice, Match]],
                  co: set[frozenset[str]], contacts: dict, now: datetime,
-                 judge_now: datetime | None) -> tuple[Digest, dict[str, list[str]]] | None:
+                 judge_now: datetime | None, leads: _BuyerLeads | None = None) -> tuple[Digest, dict[str, list[str]]] | None:
     """The enterprise's digest and, per delivery reason, the notice ids it carries."""
     with engine.connect() as conn:
         sent = repo.deliveries_by_notice(conn, ent.id)
@@ -278,9 +279,32 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pai
     if digest is None:
         return None
     reasons_map = {"new": [i.notice.id for i in digest.items], "reminder": [i.notice.id for i in digest.reminders]}
+    month = f"buyers:{now.astimezone(MONTREAL):%Y-%m}"
+    if leads is not None and month not in sent.get("buyers", {}):  # the first digest of each month
+        found = leads.top(ent)
+        if found:
+            digest.extra["buyers"] = found
+            reasons_map[month] = ["buyers"]
     for a in digest.amendments:
         reasons_map.setdefault(f"amendment:v{a.version}", []).append(a.item.notice.id)
     return digest, reasons_map
+
+
+class _BuyerLeads:
+    """Buyer leads for the monthly "buyers to contact" section, the history read once per run and
+    only if some digest needs it. As of `as_of`, or of the newest stored notice when replaying history."""
+
+    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3) -> None:
+        self.engine, self.as_of, self.limit = engine, as_of, limit
+        self._history: list[Notice] | None = None
+
+    def top(self, enterprise: Enterprise) -> list[BuyerLead]:
+        if self._history is None:
+            self._history = history(self.engine)
+            if self.as_of is None:
+                dates = [n.published_at for n in self._history if n.published_at]
+                self.as_of = max(dates) if dates else datetime.now(timezone.utc)
+        return buyer_leads(self._history, enterprise, self.as_of)[: self.limit]
 
 
 def describe_changes(revisions: list[dict]) -> tuple[str, str]:

@@ -119,6 +119,7 @@ class Renderer:
             "items": [self._view(item, digest, t, lang) for item in digest.items],
             "sections": self._sections(digest, t, lang),
             "filtered": _filtered(digest, t),
+            "buyers": [f"{_one_line(lead.buyer)} — {_one_line(lead.reason(lang))}" for lead in digest.extra.get("buyers", ())],
             "omitted": _plural(t, "omitted", digest.omitted).format(count=digest.omitted) if digest.omitted else "",
             "why": t["why"].format(name=name, id=ent.id),
             "unsubscribe": t["unsubscribe"].format(address=sender_address, subject=unsubscribe_subject),

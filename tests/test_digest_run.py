@@ -73,6 +73,12 @@ def test_first_digest_has_sections_ics_and_both_languages(setup, smtp_server):
     smtp_server.clear()
     assert app.run_digests(engine, cfg, rulebook, now=FIRST_RUN) == []  # nothing new: nothing sent
     assert smtp_server.messages == []
+    # ... unless the profile asks for a "nothing this week" mail ([digest] empty = true)
+    wants = replace(rulebook.enterprises[0], digest_empty=True)
+    asked = replace(rulebook, enterprises=(wants, *rulebook.enterprises[1:]))
+    [outcome] = app.run_digests(engine, cfg, asked, now=FIRST_RUN)
+    [msg] = smtp_server.messages
+    assert outcome.enterprise_id == wants.id and "Aucune nouvelle occasion" in msg.get_body(("plain",)).get_content()
 
 
 def test_reminders_and_amendments_appear_once(setup, smtp_server):

@@ -184,7 +184,8 @@ REMIND_WITHIN = timedelta(days=7)
 
 
 def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Path | None = None,
-                since: datetime | None = None, now: datetime | None = None, judge_now: datetime | None = None) -> list[DigestOutcome]:
+                since: datetime | None = None, now: datetime | None = None, judge_now: datetime | None = None,
+                only: Iterable[str] | None = None) -> list[DigestOutcome]:
     """One digest per enterprise: new opportunities by verdict, reminders of notices sent before that
     close within a week, amendments to notices sent before, teams for consortium notices, and what
     was set aside. Preview writes .eml and .html files and records nothing; send delivers and records
@@ -200,7 +201,10 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     co = co_bids(engine, rulebook.enterprises)
     leads = _BuyerLeads(engine, judge_now)
     plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
+    chosen = set(only) if only is not None else None
     for ent in rulebook.enterprises:
+        if chosen is not None and ent.id not in chosen:
+            continue
         plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
         if plan is not None:
             digest, reasons = plan
@@ -275,7 +279,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pai
     teams = {n.id: propose(n, facts[n.id], list(judge.profiles.values()), co, now=judge_now)
              for n, m in kept if m.verdict == "consortium"}
     digest = build_digest(ent, fresh, now, cfg.digest.max_items, reminders, amendments, dict(filtered),
-                          extra={"facts": facts, "teams": teams, "contacts": contacts})
+                          extra={"facts": facts, "teams": teams, "contacts": contacts}, send_empty=ent.digest_empty)
     if digest is None:
         return None
     reasons_map = {"new": [i.notice.id for i in digest.items], "reminder": [i.notice.id for i in digest.reminders]}

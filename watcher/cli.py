@@ -382,8 +382,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     app.load_rulebook(cfg)  # refuse to start on broken rule files rather than fail at the first digest
     jobs = [(f"source:{s.name}", s.schedule, (lambda stop, name=s.name: app.collect(engine, cfg, [name], stop)))
             for s in app.load_sources(cfg.sources_dir) if s.enabled]
-    jobs.append(("digests", cfg.daemon.digest_schedule,
-                 lambda stop: app.run_digests(engine, cfg, app.load_rulebook(cfg))))
+    # One digest job per schedule: profiles may set their own ([digest] schedule), the rest use the default.
+    schedules: dict[str, list[str]] = {}
+    for ent in app.load_rulebook(cfg).enterprises:
+        schedules.setdefault(ent.digest_schedule or cfg.daemon.digest_schedule, []).append(ent.id)
+    for i, (cron, ids) in enumerate(sorted(schedules.items())):
+        jobs.append((f"digests:{i}", cron, lambda stop, ids=ids: app.run_digests(engine, cfg, app.load_rulebook(cfg), only=ids)))
     run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
     return 0
 

@@ -118,6 +118,8 @@ class Enterprise:
     consortium_willing: bool = True
     consortium_partners: tuple[str, ...] = ()
     consortium_share_contact: bool = True
+    digest_schedule: str | None = None  # cron; None: [daemon] digest_schedule
+    digest_empty: bool = False  # send a "nothing this week" mail rather than nothing
     source_file: str = ""
 
 

@@ -81,6 +81,16 @@ def _category(v: str) -> Problem:
     return f"catégorie inconnue « {v} »", f'unknown category "{v}"'
 
 
+def _cron(v: str) -> Problem:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(v)
+    except ValueError as exc:
+        return f"horaire cron invalide ({exc})", f"invalid cron schedule ({exc})"
+    return None
+
+
 def _region(v: str) -> Problem:
     if v == "*" or v in REGIONS:
         return None
@@ -141,6 +151,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "partners": Field("texts", "ids of enterprises it prefers to team up with",
                           _pattern(r"[a-z0-9]+(-[a-z0-9]+)*", "identifiant", "id")),
         "share_contact": Field("bool", "false: its contacts are never shown to consortium partners"),
+    },
+    "digest": {
+        "schedule": Field("text", 'cron "minute hour day month weekday", America/Montreal, e.g. "0 7 * * mon"', _cron,
+                          attr="digest_schedule"),
+        "empty": Field("bool", 'true: send a "nothing this week" mail when there is nothing', attr="digest_empty"),
     },
 }
 

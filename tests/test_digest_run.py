@@ -121,3 +121,22 @@ def test_a_crash_after_two_mails_then_a_restart_delivers_each_digest_once(setup,
     assert len(per_enterprise) == len(rulebook.enterprises) and set(per_enterprise.values()) == {1}, per_enterprise
     final = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert final.returncode == 0 and sum(Counter(m["X-Watcher-Enterprise"] for m in smtp_server.messages).values()) == len(per_enterprise)
+
+
+def test_immediate_alert_for_a_realistic_notice_closing_soon_goes_once(setup, smtp_server):
+    cfg, engine, rulebook, _ = setup
+    with engine.connect() as conn:
+        notices = list(repo.load_notices(conn))
+    judge = app.judge_for(engine, rulebook)
+    realistic = [(n, m) for n in notices if n.closing_at for m in judge.judge_candidates(n) if m.verdict == "realistic"]
+    assert realistic, "February 2018 has realistic notices for the example profiles"
+    notice, m = realistic[0]
+    now = notice.closing_at - timedelta(days=2)  # two days before it closes
+    ent = replace(rulebook.enterprise(m.enterprise_id), alert_days=3)
+    alerting = replace(rulebook, enterprises=tuple(ent if e.id == ent.id else e for e in rulebook.enterprises))
+    outcomes = app.run_alerts(engine, cfg, alerting, now=now)
+    assert [o.enterprise_id for o in outcomes] == [ent.id] and outcomes[0].ok
+    [msg] = smtp_server.messages
+    assert notice.url in msg.get_content() and msg["Subject"].startswith(("Fermeture proche", "Closing soon"))
+    smtp_server.clear()
+    assert app.run_alerts(engine, cfg, alerting, now=now) == [] and smtp_server.messages == []  # once

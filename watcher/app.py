@@ -7,7 +7,7 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -292,6 +292,52 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pai
     for a in digest.amendments:
         reasons_map.setdefault(f"amendment:v{a.version}", []).append(a.item.notice.id)
     return digest, reasons_map
+
+
+def run_alerts(engine: Engine, cfg: Config, rulebook: Rulebook, now: datetime | None = None) -> list[DigestOutcome]:
+    """Immediate mails, between weekly digests, for profiles with [digest] alert_days: each realistic
+    notice closing within that many days, never mailed to them before, once (reason "alert")."""
+    now = now or datetime.now(timezone.utc)
+    wanted = [e for e in rulebook.enterprises if e.alert_days > 0]
+    if not wanted:
+        return []
+    sub = replace(rulebook, enterprises=tuple(wanted))
+    found: dict[str, list[Notice]] = {}
+    for notice, m in matches(engine, sub, now=now):
+        ent = sub.enterprise(m.enterprise_id)
+        if m.verdict == "realistic" and notice.closing_at and now < notice.closing_at <= now + timedelta(days=ent.alert_days):
+            found.setdefault(ent.id, []).append(notice)
+    outcomes = []
+    for ent in wanted:
+        with engine.connect() as conn:
+            sent = repo.deliveries_by_notice(conn, ent.id)
+        fresh = [n for n in found.get(ent.id, []) if not sent.get(n.id)]
+        if not fresh:
+            continue
+        msg = _alert_message(cfg, ent, fresh)
+        result = deliver([msg], cfg.delivery)[0]
+        if result.ok:
+            with engine.begin() as conn:
+                repo.record_delivery(conn, ent.id, [n.id for n in fresh], msg["Message-ID"], reason="alert", now=now)
+        outcomes.append(DigestOutcome(ent.id, len(fresh), 0, result.where, result.ok, result.error))
+    return outcomes
+
+
+def _alert_message(cfg: Config, ent: Enterprise, notices: list[Notice]) -> EmailMessage:
+    english = ent.language == "en"
+    lines = []
+    for n in sorted(notices, key=lambda n: n.closing_at):
+        closes = n.closing_at.astimezone(MONTREAL).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"- {' '.join(n.title.split())}\n  {n.buyer_name} — {'closes' if english else 'fermeture'} {closes}\n  {n.url or ''}")
+    msg = EmailMessage()
+    msg["Subject"] = (f"Closing soon: {len(notices)} realistic opportunity(ies) for {ent.name}" if english else
+                      f"Fermeture proche : {len(notices)} occasion(s) réaliste(s) pour {ent.name}")
+    msg["From"], msg["To"] = cfg.delivery.sender, ", ".join(ent.emails)
+    msg["Message-ID"] = make_msgid(idstring=f"alert-{ent.id}")
+    msg["X-Watcher-Enterprise"] = ent.id
+    msg.set_content(("Realistic for your profile and closing soon:" if english else
+                     "Réaliste pour votre profil et fermeture proche :") + "\n\n" + "\n".join(lines) + "\n")
+    return msg
 
 
 class _BuyerLeads:

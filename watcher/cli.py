@@ -380,7 +380,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = _config(args)
     engine = open_store(cfg.database_url)
     app.load_rulebook(cfg)  # refuse to start on broken rule files rather than fail at the first digest
-    jobs = [(f"source:{s.name}", s.schedule, (lambda stop, name=s.name: app.collect(engine, cfg, [name], stop)))
+    def collect_then_alert(stop, name: str) -> None:
+        app.collect(engine, cfg, [name], stop)
+        app.run_alerts(engine, cfg, app.load_rulebook(cfg))  # [digest] alert_days: closing soon, at once
+
+    jobs = [(f"source:{s.name}", s.schedule, (lambda stop, name=s.name: collect_then_alert(stop, name)))
             for s in app.load_sources(cfg.sources_dir) if s.enabled]
     # One digest job per schedule: profiles may set their own ([digest] schedule), the rest use the default.
     schedules: dict[str, list[str]] = {}

@@ -120,6 +120,7 @@ class Enterprise:
     consortium_share_contact: bool = True
     digest_schedule: str | None = None  # cron; None: [daemon] digest_schedule
     digest_empty: bool = False  # send a "nothing this week" mail rather than nothing
+    alert_days: int = 0  # > 0: mail at once a realistic notice closing within this many days
     source_file: str = ""
 
 

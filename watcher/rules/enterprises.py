@@ -156,6 +156,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "schedule": Field("text", 'cron "minute hour day month weekday", America/Montreal, e.g. "0 7 * * mon"', _cron,
                           attr="digest_schedule"),
         "empty": Field("bool", 'true: send a "nothing this week" mail when there is nothing', attr="digest_empty"),
+        "alert_days": Field("integer", "0 (off) or more: mail at once a realistic notice that closes within this many days",
+                            _days, attr="alert_days"),
     },
 }
 

@@ -20,7 +20,7 @@ from .collect import PARSERS, detect_format, iter_files, open_source_file
 from .collect.fetch import Fetcher
 from .collect.runner import RunReport, collect_all, failing_alerts
 from .config import Config
-from .digest.build import build_digest
+from .digest.build import build_digest, describe_changes
 from .digest.deliver import DeliveryResult, Outbox, deliver
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
@@ -355,31 +355,6 @@ class _BuyerLeads:
                 dates = [n.published_at for n in self._history if n.published_at]
                 self.as_of = max(dates) if dates else datetime.now(timezone.utc)
         return buyer_leads(self._history, enterprise, self.as_of)[: self.limit]
-
-
-def describe_changes(revisions: list[dict]) -> tuple[str, str]:
-    """What changed in a notice, in words a manager reads: closing date moved, cancelled, other fields."""
-    changes: dict[str, list] = {}
-    for r in revisions:
-        for name, (old, new) in (r["changes"] or {}).items():
-            changes[name] = [changes.get(name, [old])[0], new]
-    fr, en = [], []
-    if "closing_at" in changes:
-        old, new = (str(v)[:16].replace("T", " ") if v else "?" for v in changes.pop("closing_at"))
-        fr.append(f"date de fermeture déplacée : {old} → {new}")
-        en.append(f"closing date moved: {old} → {new}")
-    kind = changes.pop("notice_type", None)
-    if kind and "annul" in str(kind[1]).lower():
-        fr.append("avis annulé")
-        en.append("notice cancelled")
-    elif kind:
-        fr.append(f"type d'avis : {kind[1]}")
-        en.append(f"notice type: {kind[1]}")
-    if changes:
-        names = ", ".join(sorted(changes))
-        fr.append(f"autres champs modifiés (addenda) : {names}")
-        en.append(f"other fields changed (addendum): {names}")
-    return "; ".join(fr) or "avis republié", "; ".join(en) or "notice republished"
 
 
 def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime) -> EmailMessage:

@@ -49,3 +49,16 @@ def test_accepts_a_generator_and_rejects_a_zero_cap(seao):
     assert len(build_digest(seao.coop, (p for p in seao.pairs), seao.now, 25).items) == 4
     with pytest.raises(ValueError):
         build_digest(seao.coop, seao.pairs, seao.now, 0)
+
+
+def test_describe_changes_says_what_moved_in_words():
+    from watcher.digest.build import describe_changes
+
+    fr, en = describe_changes([
+        {"changes": {"closing_at": ["2019-02-21T11:00:00-05:00", "2019-02-28T11:00:00-05:00"]}},
+        {"changes": {"title": ["a", "b"], "notice_type": ["3 - Avis", "Avis annulé"]}},
+    ])
+    assert fr == ("date de fermeture déplacée : 2019-02-21 11:00 → 2019-02-28 11:00; avis annulé; "
+                  "autres champs modifiés (addenda) : title")
+    assert en.startswith("closing date moved: 2019-02-21 11:00 → 2019-02-28 11:00; notice cancelled")
+    assert describe_changes([]) == ("avis republié", "notice republished")

@@ -53,3 +53,28 @@ def _order(item: DigestItem) -> tuple:
         -published.timestamp() if published else 0.0,
         item.notice.id,
     )
+
+
+def describe_changes(revisions: list[dict]) -> tuple[str, str]:
+    """What changed in a notice, in words a manager reads: closing date moved, cancelled, other fields."""
+    changes: dict[str, list] = {}
+    for r in revisions:
+        for name, (old, new) in (r["changes"] or {}).items():
+            changes[name] = [changes.get(name, [old])[0], new]
+    fr, en = [], []
+    if "closing_at" in changes:
+        old, new = (str(v)[:16].replace("T", " ") if v else "?" for v in changes.pop("closing_at"))
+        fr.append(f"date de fermeture déplacée : {old} → {new}")
+        en.append(f"closing date moved: {old} → {new}")
+    kind = changes.pop("notice_type", None)
+    if kind and "annul" in str(kind[1]).lower():
+        fr.append("avis annulé")
+        en.append("notice cancelled")
+    elif kind:
+        fr.append(f"type d'avis : {kind[1]}")
+        en.append(f"notice type: {kind[1]}")
+    if changes:
+        names = ", ".join(sorted(changes))
+        fr.append(f"autres champs modifiés (addenda) : {names}")
+        en.append(f"other fields changed (addendum): {names}")
+    return "; ".join(fr) or "avis republié", "; ".join(en) or "notice republished"

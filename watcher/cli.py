@@ -391,7 +391,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for ent in app.load_rulebook(cfg).enterprises:
         schedules.setdefault(ent.digest_schedule or cfg.daemon.digest_schedule, []).append(ent.id)
     for i, (cron, ids) in enumerate(sorted(schedules.items())):
-        jobs.append((f"digests:{i}", cron, lambda stop, ids=ids: app.run_digests(engine, cfg, app.load_rulebook(cfg), only=ids)))
+        jobs.append((f"digests:{i}", cron, lambda stop, ids=ids: app.run_digests(
+            engine, cfg, app.load_rulebook(cfg), judge_now=datetime.now(MONTREAL), only=ids)))  # live: closed notices drop out
     run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
     return 0
 

@@ -190,24 +190,21 @@ def bench_incremental(tmp: Path, rulebook: Rulebook) -> None:
 
 def bench_delivery(base: list[Notice], rulebook: Rulebook, quick: bool) -> None:
     print("4. delivery", flush=True)
-    from aiosmtpd.controller import Controller
-
-    class Count:
-        def __init__(self) -> None:
-            self.n = 0
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-            self.n += 1
-            return "250 OK"
-
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    handler = Count()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    # The mail server runs in its own process, as a real one would: in this process it would
+    # compete with the client for the interpreter lock and the figure would measure that.
+    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
     total = 10_000
     count = 1_000 if quick else total
     renderer = Renderer(ROOT / "templates")
@@ -223,14 +220,15 @@ def bench_delivery(base: list[Notice], rulebook: Rulebook, quick: bool) -> None:
         digest = build_digest(replace(ent, id=f"{ent.id}-{i}", emails=(f"e{i}@example.org",)), pairs, now, 25, send_empty=True)
         msgs.append(renderer.render(digest, "Veille <veille@example.org>"))
     rendered = time.perf_counter() - start
-    results = deliver(msgs, DeliveryConfig(backend="smtp", smtp=SmtpConfig(host="127.0.0.1", port=port)))
+    results = deliver(msgs, DeliveryConfig(backend="smtp", smtp=SmtpConfig(host="127.0.0.1", port=port, connections=4)))
     elapsed = time.perf_counter() - start
-    controller.stop()
-    assert all(r.ok for r in results) and handler.n == count, (handler.n, count)
+    server.terminate()
+    server.wait()
+    assert len(results) == count and all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
     scale = total / count
     note = "" if count == total else f" ({count:,} done, extrapolated)"
     row("10,000 digests rendered and accepted by aiosmtpd", f"{elapsed * scale:.1f} s{note}: render {rendered * scale:.1f} s, "
-        f"SMTP {(elapsed - rendered) * scale:.1f} s over one connection", "< 60 s", elapsed * scale < 60)
+        f"SMTP {(elapsed - rendered) * scale:.1f} s over 4 connections to aiosmtpd in its own process", "< 60 s", elapsed * scale < 60)
 
 
 def bench_growth(base: list[Notice], rulebook: Rulebook, tmp: Path, quick: bool) -> None:

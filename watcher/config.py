@@ -24,6 +24,7 @@ class SmtpConfig:
     starttls: bool = False
     ssl: bool = False  # implicit TLS (port 465)
     timeout: float = 30.0
+    connections: int = 2  # SMTP connections used at once by a run (each sends many mails)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "delivery": {"backend": str, "outbox": str, "sender": str, "reply_to": str, "smtp": dict},
     "delivery.smtp": {
         "host": str, "port": int, "user": str, "password": str,
-        "starttls": bool, "ssl": bool, "timeout": (int, float),
+        "starttls": bool, "ssl": bool, "timeout": (int, float), "connections": int,
     },
     "digest": {"language": str, "max_items": int, "profile_help": str},
     "fetch": {"user_agent": str, "timeout": (int, float), "max_bytes": int, "min_interval": (int, float),
@@ -159,6 +160,8 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
         _fail(path, text, "digest.max_items", "must be 1 or more")
     if not data.get("fetch", {}).get("user_agent", "").isascii():
         _fail(path, text, "fetch.user_agent", "HTTP headers take ASCII only: write it without accents")
+    if "connections" in smtp and not 1 <= smtp["connections"] <= 16:
+        _fail(path, text, "delivery.smtp.connections", "must be between 1 and 16")
     if "port" in smtp and not 0 < smtp["port"] < 65536:
         _fail(path, text, "delivery.smtp.port", "must be between 1 and 65535")
     if smtp.get("starttls") and smtp.get("ssl"):
@@ -196,6 +199,7 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
                 starttls=smtp.get("starttls", False),
                 ssl=smtp.get("ssl", False),
                 timeout=float(smtp.get("timeout", 30.0)),
+                connections=smtp.get("connections", 2),
             ),
         ),
         digest=DigestConfig(

@@ -206,6 +206,19 @@ def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
 
 
+async def _deliver_concurrently(msgs: list[EmailMessage], cfg: SmtpConfig, on_result: OnResult | None) -> list[DeliveryResult]:
+    """Up to cfg.connections connections at once, each sending its share of the mails in turn;
+    results come back in the order of `msgs`. One connection when there are few mails."""
+    lanes = max(1, min(cfg.connections, len(msgs) // 20 or 1))
+    shares = [list(range(i, len(msgs), lanes)) for i in range(lanes)]
+    parts = await asyncio.gather(*(SmtpSender(cfg).deliver_many([msgs[i] for i in share], on_result) for share in shares))
+    results: list[DeliveryResult | None] = [None] * len(msgs)
+    for share, part in zip(shares, parts):
+        for i, result in zip(share, part):
+            results[i] = result
+    return results  # type: ignore[return-value]
+
+
 def deliver(msgs: list[EmailMessage], cfg: DeliveryConfig, on_result: OnResult | None = None) -> list[DeliveryResult]:
     """Deliver through the configured backend; one result per mail, in order, each also passed to
     `on_result` as soon as it is known. Synchronous, for the CLI and the scheduler's threads (must
@@ -220,5 +233,5 @@ def deliver(msgs: list[EmailMessage], cfg: DeliveryConfig, on_result: OnResult |
             results.append(result)
         return results
     if cfg.backend == "smtp":
-        return asyncio.run(SmtpSender(cfg.smtp).deliver_many(msgs, on_result))
+        return asyncio.run(_deliver_concurrently(msgs, cfg.smtp, on_result))
     raise DeliveryError(f"unknown delivery backend {cfg.backend!r} (allowed: outbox, smtp)")

@@ -116,7 +116,6 @@ class Renderer:
             "enterprise_name": name,
             "week": t["week"].format(week=week),
             "intro": _plural(t, "intro", count).format(count=count, name=name),
-            "items": [self._view(item, digest, t, lang) for item in digest.items],
             "sections": self._sections(digest, t, lang),
             "filtered": _filtered(digest, t),
             "buyers": [f"{_one_line(lead.buyer)} — {_one_line(lead.reason(lang))}" for lead in digest.extra.get("buyers", ())],

@@ -140,3 +140,25 @@ def test_immediate_alert_for_a_realistic_notice_closing_soon_goes_once(setup, sm
     assert notice.url in msg.get_content() and msg["Subject"].startswith(("Fermeture proche", "Closing soon"))
     smtp_server.clear()
     assert app.run_alerts(engine, cfg, alerting, now=now) == [] and smtp_server.messages == []  # once
+
+
+def test_coordinator_digest_reports_teams_and_refused_mails_once(setup, smtp_server):
+    cfg, engine, rulebook, path = setup
+    cfg = replace(cfg, daemon=replace(cfg.daemon, coordinator_email="coordination@example.org"))
+    first_ent = rulebook.enterprises[0]
+    assert len(first_ent.emails) > 1
+    smtp_server.fail(first_ent.emails[0], code=550)  # one of its two addresses is refused for good
+    outcomes = app.run_digests(engine, cfg, rulebook, now=FIRST_RUN)
+    assert outcomes[-1].enterprise_id == "coordinator" and outcomes[-1].ok
+    report = next(m for m in smtp_server.messages if m["X-Watcher-Enterprise"] == "coordinator")
+    body = report.get_content()
+    assert "Envois refusés : 1" in body and first_ent.id in body and "définitif" in body
+    assert all(f"({o.enterprise_id})" in body for o in outcomes[:-1] if o.ok)
+    smtp_server.clear()  # also lifts the 550 rule: the mail server accepts that address again
+    retry = app.run_digests(engine, cfg, rulebook, now=FIRST_RUN)
+    # the other address got the digest: it counts as delivered and is not sent again
+    assert [o.enterprise_id for o in retry] == ["coordinator"]
+    again = next(m for m in smtp_server.messages if m["X-Watcher-Enterprise"] == "coordinator").get_content()
+    assert "Envois refusés : 0" in again  # reported once, in the first report
+    with engine.connect() as conn:
+        assert repo.unreported_failures(conn) == []

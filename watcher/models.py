@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
+
+_EN_MONEY = re.compile(r"(?<![\d,])(\d{1,3}(?: \d{3})*) \$")
 
 Method = Literal["gre_a_gre", "invitation", "public", "other"]
 Nature = Literal["goods", "services", "construction", "other"]
@@ -136,7 +139,9 @@ class Reason:
     level: str = ""  # for a failed criterion: "stretch" (closable gap), "consortium" (a team could), "no"
 
     def text(self, language: str) -> str:
-        return self.en if language == "en" else self.fr
+        """The reason in `language`; amounts, written once the French way by the matcher ("85 422 $"),
+        come out the English way ("$85,422") in English."""
+        return _EN_MONEY.sub(lambda m: "$" + m.group(1).replace(" ", ","), self.en) if language == "en" else self.fr
 
 
 @dataclass(frozen=True)

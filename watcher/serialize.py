@@ -52,7 +52,7 @@ def explanation_json(x: object) -> dict:
         "enterprise": m.enterprise_id,
         "judged_at": _iso(x.judged_at) if x.judged_at else "published",
         "verdict": m.verdict, "score": m.score,
-        "criteria": [{"criterion": r.criterion, "ok": r.ok, "level": r.level or None, "fr": r.fr, "en": r.en,
+        "criteria": [{"criterion": r.criterion, "ok": r.ok, "level": r.level or None, "fr": r.fr, "en": r.text("en"),
                       "evidence": r.evidence or None} for r in m.reasons],
         "facts": {
             "value": f.value, "low": f.low, "high": f.high, "estimated": f.estimated,

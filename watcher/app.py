@@ -166,7 +166,8 @@ def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None
     for notice in notices:
         if not full and notice.closing_at is not None and notice.closing_at < now:
             continue  # closed before `now`: `no` on lead time for everyone, not worth judging
-        judged = judge.judge(notice, ids, now=now) if full else judge.judge_candidates(notice, ids, now=now)
+        judged = (judge.judge(notice, ids, now=now) if full else
+                  judge.judge_candidates(notice, None if enterprise_id is None else ids, now=now))
         for m in judged:
             if m.is_match or include_no:
                 yield notice, m

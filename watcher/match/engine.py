@@ -118,6 +118,7 @@ class Judge:
         self.history = history
         self.profiles = {e.id: compile_profile(e) for e in rulebook.enterprises}
         self.index = CandidateIndex(self.profiles.values())
+        self.order = {e: i for i, e in enumerate(self.profiles)}  # rule-file order, for stable output
 
     def requirements(self, notice: Notice) -> Requirements:
         return extract(source_text(notice), self.rulebook.requirements)
@@ -139,7 +140,10 @@ class Judge:
         the others are `no` on capability and skipped: the fast path for matching many profiles."""
         text = notice_text(notice)
         found = self.index.candidates(notice, text)
-        ids = [i for i in (self.profiles if enterprise_ids is None else enterprise_ids) if i in found]
+        if enterprise_ids is None:  # all of them: walk the few candidates, not the thousands of profiles
+            ids = sorted(found, key=self.order.__getitem__)
+        else:
+            ids = [i for i in enterprise_ids if i in found]
         if not ids:
             return []
         facts = self.facts(notice)

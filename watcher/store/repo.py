@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from ..models import Bidder, Expense, FinalContract, Notice
 from .schema import bidders, deliveries, delivery_failures, expenses, final_contracts, notice_revisions, notices
@@ -79,6 +79,7 @@ def _save_batch(conn: Connection, batch: list[Notice], origin: str, now: datetim
         for row in conn.execute(select(notices.c.id, notices.c.content_hash, notices.c.as_of, notices.c.version).where(notices.c.id.in_(ids)))
     }
     new_rows, new_bidders = [], []
+    changed: list[tuple[Notice, dict, str, int]] = []
     for notice in batch:
         doc = canonical(notice)
         digest = content_hash(doc)
@@ -92,18 +93,24 @@ def _save_batch(conn: Connection, batch: list[Notice], origin: str, now: datetim
         elif old.as_of and notice.as_of and notice.as_of < old.as_of:
             counts.stale += 1
         else:
-            before = canonical(next(load_notices(conn, ids=[notice.id])))
-            changes = {k: [before.get(k), v] for k, v in doc.items() if before.get(k) != v}
-            version = old.version + 1
-            conn.execute(insert(notice_revisions).values(
-                notice_id=notice.id, version=version, recorded_at=now, as_of=notice.as_of, origin=origin, changes=changes))
+            changed.append((notice, doc, digest, old.version + 1))
+            counts.updated += 1
+    if changed:  # revisions: a handful of statements for the whole batch, not five per notice
+        before = {n.id: canonical(n) for n in load_notices(conn, ids=[n.id for n, _, _, _ in changed])}
+        revisions, rows, fresh_bidders = [], [], []
+        for notice, doc, digest, version in changed:
+            old_doc = before[notice.id]
+            revisions.append(dict(notice_id=notice.id, version=version, recorded_at=now, as_of=notice.as_of, origin=origin,
+                                  changes={k: [old_doc.get(k), v] for k, v in doc.items() if old_doc.get(k) != v}))
             row = _row(notice, doc, digest, now, first_seen=None, version=version)
             row.pop("first_seen")
-            conn.execute(update(notices).where(notices.c.id == notice.id).values(**row))
-            conn.execute(delete(bidders).where(bidders.c.notice_id == notice.id))
-            if notice.bidders:
-                conn.execute(insert(bidders), _bidder_rows(notice))
-            counts.updated += 1
+            rows.append(dict(row, b_id=notice.id))
+            fresh_bidders.extend(_bidder_rows(notice))
+        conn.execute(insert(notice_revisions), revisions)
+        conn.execute(update(notices).where(notices.c.id == bindparam("b_id")), rows)
+        conn.execute(delete(bidders).where(bidders.c.notice_id.in_([n.id for n, _, _, _ in changed])))
+        if fresh_bidders:
+            conn.execute(insert(bidders), fresh_bidders)
     if new_rows:
         conn.execute(insert(notices), new_rows)
     if new_bidders:

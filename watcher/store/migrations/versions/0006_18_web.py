@@ -2,7 +2,7 @@
 profile edits and proposals.
 
 Revision ID: 0005_18
-Revises: 0004
+Revises: 0005_14
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from watcher.store.schema import UTCDateTime
 
 revision = "0005_18"
-down_revision = "0004"
+down_revision = "0005_14"
 branch_labels = None
 depends_on = None
 

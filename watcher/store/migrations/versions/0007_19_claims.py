@@ -3,8 +3,8 @@ recording one change twice; existing duplicates are dropped first, oldest kept),
 (one row per enterprise: which process is sending its digest, since when), so that two active
 daemons never send the same digest.
 
-Revision ID: 0005_19
-Revises: 0004
+Revision ID: 0007_19
+Revises: 0005_18
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from watcher.store.schema import UTCDateTime
 
-revision = "0005_19"
-down_revision = "0004"
+revision = "0007_19"
+down_revision = "0005_18"
 branch_labels = None
 depends_on = None
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from . import __version__, app
 from .config import Config, load_config
 from .errors import RuleErrors, WatcherError
+from .money import load_rates
 from .rules import check_requirement_rules, check_rules, load_thresholds
 from .sources import check_sources
 from .serialize import match_json, notice_json
@@ -101,6 +102,7 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     """Validate every rule file (profiles, thresholds, requirement phrases) and source file; print file:line: field: message."""
     cfg = _config(args)
     errors = [*check_rules(cfg.rules_dir), *_check_thresholds(cfg.rules_dir / "thresholds.toml"),
+              *_check_thresholds(cfg.rules_dir / "rates.toml", load_rates),
               *check_requirement_rules(cfg.rules_dir / "requirements.toml"), *check_sources(cfg.sources_dir)]
     for error in errors:
         print(error, file=sys.stderr)
@@ -113,9 +115,9 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_thresholds(path: Path) -> list:
+def _check_thresholds(path: Path, loader=load_thresholds) -> list:
     try:
-        load_thresholds(path)
+        loader(path)
     except RuleErrors as exc:
         return list(exc.errors)
     return []

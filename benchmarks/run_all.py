@@ -365,7 +365,30 @@ def bench_growth(base: list[Notice], rulebook: Rulebook, tmp: Path, quick: bool)
             "flat per notice", None)
 
 
-STAGES = ("import", "matching", "incremental", "delivery", "growth")
+def bench_startup(tmp: Path) -> None:
+    """Whole-process start times, median of 5, beside a bare `python -c pass` of the same moment."""
+    print("0. start-up", flush=True)
+    config = tmp / "startup.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp / "startup.db"}"\n', encoding="utf-8")
+    watcher = [sys.executable, "-m", "watcher.cli", "--config", str(config)]
+    subprocess.run([*watcher, "init"], check=True, capture_output=True, cwd=ROOT)
+
+    def median_of_5(cmd: list[str]) -> float:
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, cwd=ROOT, check=False)
+            times.append(time.perf_counter() - start)
+        return sorted(times)[2]
+
+    python = median_of_5([sys.executable, "-c", "pass"])
+    for args, target in ((["--help"], 0.3), (["status"], 0.6)):
+        took = median_of_5([*watcher, *args])
+        row(f"watcher {' '.join(args)} (whole process, median of 5)", f"{took:.2f} s (python -c pass: {python:.2f} s)",
+            f"< {target} s", took < target)
+
+
+STAGES = ("startup", "import", "matching", "incremental", "delivery", "growth")
 
 
 def main() -> None:
@@ -379,6 +402,8 @@ def main() -> None:
     base = real_notices()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
+        if "startup" in only:
+            bench_startup(tmp)
         if "import" in only:
             bench_import(tmp, args.quick)
         if "matching" in only:

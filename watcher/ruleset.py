@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from .config import Config
 from .match.engine import Rulebook
+from .money import load_rates
 from .rules import load_requirement_rules, load_thresholds
 from .rules.isolate import BrokenFile, Loaded, load_isolated
 from .sources import Source
@@ -46,4 +47,5 @@ def load(cfg: Config, engine: Engine | None = None, quiet: bool = False) -> Rule
             serving = ("la dernière version valide reste en service / its last good version keeps serving"
                        if b.serving_last_good else "ignoré / skipped")
             log.warning("fichier de règles invalide / broken rule file %s: %s — %s", b.path, "; ".join(b.errors), serving)
-    return RuleSet(Rulebook(tuple(loaded.enterprises), thresholds, requirements), tuple(loaded.sources), tuple(loaded.broken))
+    rulebook = Rulebook(tuple(loaded.enterprises), thresholds, requirements, load_rates(cfg.rules_dir / "rates.toml"))
+    return RuleSet(rulebook, tuple(loaded.sources), tuple(loaded.broken))

@@ -1,8 +1,8 @@
 """Operations: one row per digest run (status, metrics), and the last good version of each rule
 and source file (a broken edit leaves it serving).
 
-Revision ID: 0007_15
-Revises: 0005_18
+Revision ID: 0008_15
+Revises: 0007_19
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from watcher.store.schema import UTCDateTime
 
-revision = "0007_15"
-down_revision = "0005_18"
+revision = "0008_15"
+down_revision = "0007_19"
 branch_labels = None
 depends_on = None
 

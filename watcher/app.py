@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from .collect import PARSERS, detect_format, iter_files, open_source_file
+from .collect import PARSERS, detect_stream, iter_files, open_source_file
 from .collect.fetch import Fetcher
 from .collect.runner import RunReport, collect_all, failing_alerts
 from .config import Config
@@ -74,8 +74,7 @@ def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
 
 def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
     with open_source_file(path) as stream:
-        head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
-        kind = detect_format(head, path.name)
+        kind = detect_stream(stream, path.name)
         if kind is None:
             raise ParseError(str(path), None, "format not recognised (expected SEAO XML, OCDS JSON, CanadaBuys CSV or RSS/Atom)")
         notices: list[Notice] = []

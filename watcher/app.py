@@ -51,11 +51,13 @@ class ImportReport:
     contracts: int = 0
     expenses: int = 0
     errors: list[str] = field(default_factory=list)
+    titles_built: int = 0  # notices without a title in their file, given one built from their fields (a warning)
 
     def as_json(self) -> dict:
         return {"files": self.files, "notices_new": self.notices_new, "notices_updated": self.notices_updated,
                 "notices_unchanged": self.notices_unchanged, "notices_stale": self.notices_stale,
-                "contracts": self.contracts, "expenses": self.expenses, "errors": self.errors}
+                "contracts": self.contracts, "expenses": self.expenses, "errors": self.errors,
+                "warnings": {"titles_built": self.titles_built}}
 
 
 def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
@@ -85,6 +87,7 @@ def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
                 report.errors.append(str(item))
             elif isinstance(item, Notice):
                 notices.append(item)
+                report.titles_built += item.title_built
             elif isinstance(item, FinalContract):
                 finals.append(item)
             elif isinstance(item, Expense):

@@ -84,6 +84,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         for error in report.errors:
             print(f"erreur / error: {error}", file=sys.stderr)
+        if report.titles_built:
+            print(f"avertissement / warning: {report.titles_built} avis sans titre, titre construit (nature, catégorie, "
+                  f"UNSPSC, acheteur) / notice(s) without a title, title built from nature, category, UNSPSC, buyer",
+                  file=sys.stderr)
         print(f"{report.files} fichier(s) / file(s): {report.notices_new} nouveaux avis / new notices, "
               f"{report.notices_updated} mis à jour / updated, {report.notices_unchanged} inchangés / unchanged, "
               f"{report.notices_stale} plus anciens ignorés / older ignored, {report.contracts} contrats finaux / final contracts, "
@@ -102,7 +106,8 @@ def cmd_notices(args: argparse.Namespace) -> int:
                 print(json.dumps(notice_json(n), ensure_ascii=False))
             else:
                 when = n.published_at.astimezone(MONTREAL).strftime("%Y-%m-%d") if n.published_at else "          "
-                value = f"{n.value:>12,.0f} $".replace(",", " ") if n.value is not None else " " * 14
+                unit = "$" if n.currency == "CAD" else n.currency or "?"  # never a pound shown as a dollar
+                value = f"{n.value:>12,.0f} {unit}".replace(",", " ") if n.value is not None else " " * 14
                 print(f"{n.id:<14} {when} {n.method:<10} {value}  {n.title[:70]}  — {n.buyer_name[:40]}")
     return 0
 

@@ -31,6 +31,7 @@ from .match.engine import AwardHistory, Judge, Rulebook
 from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
 from .money import load_rates
+from .store.contacts import KnownContact, latest_contact_by_name
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
 from .store import feedback as feedback_store
@@ -299,6 +300,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pai
         found = leads.top(ent)
         if found:
             digest.extra["buyers"] = found
+            digest.extra["buyer_contacts"] = buyer_contacts(engine, [lead.buyer for lead in found])
             reasons_map[month] = ["buyers"]
     for a in digest.amendments:
         reasons_map.setdefault(f"amendment:v{a.version}", []).append(a.item.notice.id)
@@ -563,6 +565,12 @@ def history(engine: Engine) -> list[Notice]:
 def buyers(engine: Engine, enterprise: Enterprise, now: datetime, years: int = 3) -> list[BuyerLead]:
     """The buyers who bought what the enterprise sells in the last `years` years, best lead first."""
     return buyer_leads(history(engine), enterprise, now, years)
+
+
+def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownContact]:
+    """{buyer name: its latest known contact person, with the date last seen} (store/contacts.py)."""
+    with engine.connect() as conn:
+        return latest_contact_by_name(conn, names)
 
 
 def suggest(engine: Engine, neq: str, until: date | None = None) -> SuggestedProfile:

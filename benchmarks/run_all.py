@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from make_ocds_weekly import make_weekly  # noqa: E402
+from measure import measured  # noqa: E402
 from watcher import app  # noqa: E402
 from watcher.collect import PARSERS, detect_format, iter_files, open_source_file  # noqa: E402
 from watcher.config import DeliveryConfig, SmtpConfig, load_config  # noqa: E402
@@ -96,20 +97,6 @@ def ijson_limit(paths: list[Path]) -> int:
                 stream.read(3)
             count += sum(1 for _ in ijson.items(stream, "releases.item"))
     return count
-
-
-def measured(cmd: list[str], stdin: Path | None = None, env: dict | None = None) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS MB) of a child process, from /usr/bin/time -v: the child's own
-    high-water mark (RUSAGE_CHILDREN would report the largest child ever, parent's fork included)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        with open(stdin or os.devnull, "rb") as feed:
-            start = time.perf_counter()
-            subprocess.run(["/usr/bin/time", "-v", "-o", report.name, *cmd], stdin=feed, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, check=True, cwd=ROOT, env=env)
-            wall = time.perf_counter() - start
-        fields = dict(line.strip().rsplit(": ", 1) for line in report.read().splitlines() if ": " in line)
-    cpu = float(fields["User time (seconds)"]) + float(fields["System time (seconds)"])
-    return wall, cpu, int(fields["Maximum resident set size (kbytes)"]) / 1024
 
 
 def peer_schema(path: Path) -> Path:

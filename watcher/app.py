@@ -22,6 +22,7 @@ from .collect.runner import RunReport, collect_all, failing_alerts
 from .config import Config
 from .digest.build import build_digest, describe_changes
 from .digest.deliver import DeliveryResult, Outbox, deliver
+from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match.buyers import BuyerLead, buyer_leads
@@ -29,8 +30,10 @@ from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
 from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
+from .money import load_rates
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
+from .store import feedback as feedback_store
 from .store import repo, verdicts
 
 MONTREAL = ZoneInfo("America/Montreal")
@@ -108,7 +111,7 @@ def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list,
 def load_rulebook(cfg: Config) -> Rulebook:
     """Enterprise profiles, thresholds and requirement phrases from the rules folder (RuleErrors if any is wrong)."""
     return Rulebook(tuple(load_enterprises(cfg.rules_dir)), load_thresholds(cfg.rules_dir / "thresholds.toml"),
-                    load_requirement_rules(cfg.rules_dir / "requirements.toml"))
+                    load_requirement_rules(cfg.rules_dir / "requirements.toml"), load_rates(cfg.rules_dir / "rates.toml"))
 
 
 def judge_for(engine: Engine, rulebook: Rulebook) -> Judge:
@@ -122,7 +125,8 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
     """Judge (as published) what changed since the stored verdicts: new or changed notices for every
     enterprise, every notice for an enterprise whose profile or the shared rules changed. Returns
     the number of (notice, enterprise) pairs judged: 0 when nothing changed."""
-    hashes = verdicts.profile_hashes(rulebook.enterprises, f"{rulebook.thresholds!r}|{rulebook.requirements!r}")
+    shared = f"{rulebook.thresholds!r}|{rulebook.requirements!r}" + (f"|{rulebook.rates!r}" if rulebook.rates.rows else "")
+    hashes = verdicts.profile_hashes(rulebook.enterprises, shared)
     with engine.connect() as conn:
         changed_notices, changed_ents, gone = verdicts.stale(conn, hashes)
     if not (changed_notices or changed_ents or gone):
@@ -196,7 +200,9 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     restart never sends it twice and loses nothing. Then the coordinator's digest, if configured."""
     now = now or datetime.now(timezone.utc)
     judge = judge_for(engine, rulebook)
-    renderer = Renderer(cfg.templates_dir)
+    renderer = Renderer(cfg.templates_dir, links_for(cfg.web))
+    with engine.connect() as conn:
+        stopped = feedback_store.unsubscribed(conn)  # one-click unsubscribes: no mail at all for them
     contacts = {e.id: (e.name, e.emails, e.consortium_share_contact) for e in rulebook.enterprises}
     pairs: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
     for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
@@ -206,7 +212,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
     chosen = set(only) if only is not None else None
     for ent in rulebook.enterprises:
-        if chosen is not None and ent.id not in chosen:
+        if (chosen is not None and ent.id not in chosen) or ent.id in stopped:
             continue
         plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
         if plan is not None:
@@ -301,7 +307,9 @@ def run_alerts(engine: Engine, cfg: Config, rulebook: Rulebook, now: datetime | 
     """Immediate mails, between weekly digests, for profiles with [digest] alert_days: each realistic
     notice closing within that many days, never mailed to them before, once (reason "alert")."""
     now = now or datetime.now(timezone.utc)
-    wanted = [e for e in rulebook.enterprises if e.alert_days > 0]
+    with engine.connect() as conn:
+        stopped = feedback_store.unsubscribed(conn)
+    wanted = [e for e in rulebook.enterprises if e.alert_days > 0 and e.id not in stopped]
     if not wanted:
         return []
     sub = replace(rulebook, enterprises=tuple(wanted))

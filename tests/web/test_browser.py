@@ -104,6 +104,7 @@ def test_coordinator_journey_in_a_real_browser(live, browser, smtp_server, passw
     page.click("button[type=submit]")
     page.wait_for_url(base + "/console")
     assert page.get_by_role("heading", name=re.compile("Tableau de bord")).is_visible()
+    _shots(page, "dashboard")
 
     # search, open a notice: every enterprise's verdict with its reasons
     page.click("text=Avis")
@@ -113,7 +114,7 @@ def test_coordinator_journey_in_a_real_browser(live, browser, smtp_server, passw
     page.click("text=Entretien ménager de l'hotel de ville")
     assert page.locator("h1").inner_text().startswith("Entretien ménager de l'hotel de ville")
     row = page.locator("tr", has_text="Coop de solidarité Entretien Horizon")
-    assert row.locator(".verdict").inner_text() == "realistic"
+    assert row.locator(".verdict").inner_text() == "réaliste"
     row.locator("summary").click()
     assert row.locator("ul.reasons li").count() >= 5
     _shots(page, "notice")

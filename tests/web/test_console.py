@@ -166,3 +166,40 @@ def test_adduser_command_hashes_the_password(site, monkeypatch, capsys):
     assert check_password(stored, "a long enough password") and not check_password(stored, "wrong")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["--config", str(cfg.path), "web", "adduser", "paul", "--password-stdin"]) == 1
+
+
+def test_dashboard_shows_source_health_the_week_s_mail_and_precision(site, client, csrf, smtp_server):
+    from datetime import datetime, timezone
+
+    from watcher import app
+    from watcher.store import runs
+
+    cfg, engine = site
+    with engine.begin() as conn:
+        ok = runs.start_run(conn, "seao-ocds")
+        runs.finish_run(conn, ok, True, 200, new=12)
+        for _ in range(3):
+            bad = runs.start_run(conn, "canadabuys")
+            runs.finish_run(conn, bad, False, 503, error="HTTP 503 <b>Service Unavailable</b>")
+    smtp_server.fail("direction@example.org", 550)
+    app.run_digests(engine, cfg, app.load_rulebook(cfg), now=datetime.now(timezone.utc),
+                    judge_now=None)  # as published: the 2018 notices go out this week
+    with engine.begin() as conn:
+        fb.record_feedback(conn, COOP, "seao:992292", True, None, via="mail")
+        fb.record_feedback(conn, COOP, "seao:849011", False, "size", via="mail")
+    body = client.get("/console").text
+    assert "seao-ocds" in body and "canadabuys" in body and "⚠ 3" in body  # failing 3 times in a row
+    assert "&lt;b&gt;Service Unavailable&lt;/b&gt;" in body
+    assert COOP in body and "direction@example.org" in body  # sent this week, one address refused
+    assert re.search(r"\d{4}-W\d\d</td><td data-label=\"Votes\">2</td><td data-label=\"Pertinents\">1</td>"
+                     r"<td data-label=\"Précision\">50 %", body)
+
+
+def test_digest_preview_of_one_enterprise(site, client, csrf):
+    r = client.get(f"/console/enterprises/{COOP}/preview")  # live: the 2018 notices are closed
+    assert r.status_code == 200 and "Rien à envoyer" in r.text
+    r = client.get(f"/console/enterprises/{COOP}/preview?at=published")
+    assert "Entretien ménager de l&#39;hotel de ville" in r.text and "Occasions réalistes" in r.text
+    with site[1].connect() as conn:
+        assert not repo.deliveries_by_notice(conn, COOP)  # a preview records nothing
+    assert "script-src" not in r.headers["content-security-policy"]

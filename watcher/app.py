@@ -30,6 +30,7 @@ from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
 from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
+from .money import load_rates
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
 from .store import feedback as feedback_store
@@ -110,7 +111,7 @@ def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list,
 def load_rulebook(cfg: Config) -> Rulebook:
     """Enterprise profiles, thresholds and requirement phrases from the rules folder (RuleErrors if any is wrong)."""
     return Rulebook(tuple(load_enterprises(cfg.rules_dir)), load_thresholds(cfg.rules_dir / "thresholds.toml"),
-                    load_requirement_rules(cfg.rules_dir / "requirements.toml"))
+                    load_requirement_rules(cfg.rules_dir / "requirements.toml"), load_rates(cfg.rules_dir / "rates.toml"))
 
 
 def judge_for(engine: Engine, rulebook: Rulebook) -> Judge:
@@ -124,7 +125,8 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
     """Judge (as published) what changed since the stored verdicts: new or changed notices for every
     enterprise, every notice for an enterprise whose profile or the shared rules changed. Returns
     the number of (notice, enterprise) pairs judged: 0 when nothing changed."""
-    hashes = verdicts.profile_hashes(rulebook.enterprises, f"{rulebook.thresholds!r}|{rulebook.requirements!r}")
+    shared = f"{rulebook.thresholds!r}|{rulebook.requirements!r}" + (f"|{rulebook.rates!r}" if rulebook.rates.rows else "")
+    hashes = verdicts.profile_hashes(rulebook.enterprises, shared)
     with engine.connect() as conn:
         changed_notices, changed_ents, gone = verdicts.stale(conn, hashes)
     if not (changed_notices or changed_ents or gone):

@@ -146,3 +146,20 @@ def test_broken_profiles_are_isolated_reported_and_reloaded(tmp_path: Path, http
     assert any(x["message"].startswith("reloaded (SIGHUP)") and "source:cb2" in x["message"] for x in lines)
     warnings = [x for x in lines if x["level"] == "WARNING" and "festin-solidaire.toml" in x["message"]]
     assert warnings  # broken file: a warning an operator can filter on
+
+
+def test_a_failing_job_logs_a_warning_and_its_traceback_at_debug_only(caplog):
+    import logging
+    import threading
+
+    from watcher.schedule import _guarded
+
+    def job(stop):
+        raise ValueError("the SMTP relay is on fire")
+
+    with caplog.at_level(logging.DEBUG, logger="watcher.daemon"):
+        _guarded("digests:0", job, threading.Event())()
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "digests:0: failed" in warning.getMessage() and "on fire" in warning.getMessage() and not warning.exc_info
+    [debug] = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert debug.exc_info and debug.exc_info[0] is ValueError

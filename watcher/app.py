@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -62,10 +62,15 @@ class ImportReport:
                 "warnings": {"titles_built": self.titles_built}}
 
 
-def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
-    """Import every file under `paths`; a bad file or record is reported and the rest goes on."""
+def import_paths(engine: Engine, paths: Iterable[str | Path],
+                 progress: Callable[[int, int, Path, ImportReport], None] | None = None) -> ImportReport:
+    """Import every file under `paths`; a bad file or record is reported and the rest goes on.
+    `progress(done, total, path, report)` is called after each file (the CLI shows it on a terminal)."""
     report = ImportReport()
-    for path in iter_files(paths):
+    files = list(iter_files(paths))
+    for index, path in enumerate(files, start=1):
+        if progress is not None:
+            progress(index - 1, len(files), path, report)
         report.files += 1
         try:
             _import_file(engine, path, report)
@@ -76,6 +81,8 @@ def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
         except (WatcherError, MemoryError, RecursionError, ValueError, SQLAlchemyError) as exc:
             # one bad file (a store refusal, a bug a hostile file triggers) never stops the next files
             report.errors.append(f"{path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "))
+    if progress is not None and files:
+        progress(len(files), len(files), files[-1], report)
     return report
 
 

@@ -68,8 +68,8 @@ def _judge_now(at: datetime | str) -> datetime | None:
 def cmd_init(args: argparse.Namespace) -> int:
     """Create or migrate the database to the latest schema."""
     cfg = _config(args)
-    open_store(cfg.database_url)
-    print(f"base de données prête / database ready: {cfg.database_url}")
+    engine = open_store(cfg.database_url)
+    print(f"base de données prête / database ready: {engine.url.render_as_string(hide_password=True)}")
     return 0
 
 
@@ -78,7 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     cfg = _config(args)
     engine = open_store(cfg.database_url)
     started = time.perf_counter()
-    report = app.import_paths(engine, args.paths)
+    report = app.import_paths(engine, args.paths, progress=_import_progress if sys.stderr.isatty() else None)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
@@ -94,6 +94,15 @@ def cmd_import(args: argparse.Namespace) -> int:
               f"{report.expenses} dépenses / expenses, {len(report.errors)} erreur(s) / error(s) "
               f"en / in {time.perf_counter() - started:.1f} s")
     return 1 if report.errors else 0
+
+
+def _import_progress(done: int, total: int, path: Path, report: app.ImportReport) -> None:
+    """One self-overwriting line on a terminal: files done, notices so far, the file in hand."""
+    line = (f"[{done}/{total}] {path.name}: {report.notices_new} nouveaux / new, {report.notices_updated} "
+            f"mis à jour / updated, {len(report.errors)} erreur(s) / error(s)")
+    width = shutil.get_terminal_size().columns - 1
+    print(f"\r{line[:width]:<{width}}",
+          end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
 def cmd_notices(args: argparse.Namespace) -> int:
@@ -758,18 +767,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_help(parser: argparse.ArgumentParser) -> None:
+    """`watcher --help` lists each command with one line (the first of its docstring); the
+    command's own --help shows the whole docstring."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                sub = action.choices[choice.dest]
+                full = (choice.help or "").strip()
+                if full and sub.description is None:
+                    sub.description = " ".join(full.split())
+                first = " ".join(full.split()).split(". ")[0].rstrip(".")
+                for cut in ("; ", ": ", " (", ", "):
+                    if len(first) > 60 and cut in first:
+                        first = first.split(cut)[0]
+                choice.help = first
+                _one_line_help(sub)
+
+
 def main(argv: list[str] | None = None) -> int:
     import logging
 
+    from .redact import RedactingFilter, redact
+
     logging.basicConfig(level=logging.WARNING, format="watcher: %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     parser = build_parser()
+    _one_line_help(parser)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `watcher match ... | head`: the reader left; end quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the final flush at exit cannot fail again
+        return 141  # 128 + SIGPIPE, as a C tool killed by the broken pipe would report
     except WatcherError as exc:
         if args.verbose:
-            raise
-        print(f"watcher: {exc}", file=sys.stderr)
+            import traceback
+
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
+            return 1
+        print(f"watcher: {redact(str(exc))}", file=sys.stderr)
         if exc.hint and not isinstance(exc, RuleErrors):
             print(f"  → {exc.hint}", file=sys.stderr)
         elif isinstance(exc, RuleErrors):
@@ -777,6 +818,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception:  # a bug: the traceback is wanted, the passwords are not
+        import traceback
+
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
 
 
 if __name__ == "__main__":

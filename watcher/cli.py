@@ -13,20 +13,29 @@ from datetime import datetime, time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import __version__, app
+from . import __version__
 from .config import Config, load_config
 from .errors import RuleErrors, WatcherError
-from .rules import check_requirement_rules, check_rules, load_thresholds
-from .sources import check_sources
-from .serialize import match_json, notice_json
-from .store import open_store
-from .store import repo
-from .match import backtest
-from .match.requirements import extract
-from .match.verdict import known_value
-from .rules import load_requirement_rules
-from .rules.enterprises import load_enterprise
-from .serialize import explanation_json, requirements_json
+from .lazy import LazyModule, lazy_function
+
+# Everything heavy is imported at first use: `watcher --help` loads none of it, `watcher status`
+# only SQLAlchemy (issue 16). Add new imports of watcher modules the same way.
+app = LazyModule("watcher.app")
+repo = LazyModule("watcher.store.repo")
+backtest = LazyModule("watcher.match.backtest")
+open_store = lazy_function("watcher.store", "open_store")
+check_requirement_rules = lazy_function("watcher.rules", "check_requirement_rules")
+check_rules = lazy_function("watcher.rules", "check_rules")
+load_thresholds = lazy_function("watcher.rules", "load_thresholds")
+load_requirement_rules = lazy_function("watcher.rules", "load_requirement_rules")
+load_enterprise = lazy_function("watcher.rules.enterprises", "load_enterprise")
+check_sources = lazy_function("watcher.sources", "check_sources")
+match_json = lazy_function("watcher.serialize", "match_json")
+notice_json = lazy_function("watcher.serialize", "notice_json")
+explanation_json = lazy_function("watcher.serialize", "explanation_json")
+requirements_json = lazy_function("watcher.serialize", "requirements_json")
+extract = lazy_function("watcher.match.requirements", "extract")
+known_value = lazy_function("watcher.match.verdict", "known_value")
 
 MONTREAL = ZoneInfo("America/Montreal")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -372,8 +372,10 @@ class _BuyerLeads:
         if self._finals is None:
             with self.engine.connect() as conn:
                 self._finals = load_final_contracts(conn)
-        newest = max((n.published_at for n in self._history if n.published_at), default=now)
-        at = min(now, newest)
+        if self.as_of is not None:  # live: as of the judging time
+            at = self.as_of
+        else:  # a replay of history: as of the digest's date, at most the end of the stored history
+            at = min(now, max((n.published_at for n in self._history if n.published_at), default=now))
         today = at.astimezone(MONTREAL).date()
         done = {k for k, reasons in sent.items() if "lead" in reasons}
         profile = compile_profile(enterprise)

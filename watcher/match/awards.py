@@ -214,6 +214,8 @@ def _occurrences(key: str, n: Notice, text: str, when: date, end: date | None, p
                  today: date, until: date, hub_neqs: frozenset[str]) -> list[Renewal]:
     """Each time the purchase should come back between `today` and `until`."""
     tolerance = TOLERANCE
+    if today - when > max(2 * period, DEFAULT_PERIOD) + tolerance:
+        return []  # two cycles missed: the buyer stopped buying it, or we lost track
     expected = when + period
     while expected + tolerance < today:
         expected += period
@@ -243,8 +245,8 @@ def _renewal(key: str, n: Notice, text: str, when: date, end: date | None, expec
         fr = f"acheté le {when.isoformat()} ; un contrat de service revient souvent chaque année"
         en = f"bought on {when.isoformat()}; a service contract often comes back every year"
     if winners:
-        fr += f" ; en place : {winners[0]}"
-        en += f"; incumbent: {winners[0]}"
+        fr += f" ; en place : {winners[0].rstrip('.')}"
+        en += f"; incumbent: {winners[0].rstrip('.')}"
     social = social_marks(n, hub_neqs, text)
     return Renewal(buyer=buyer, buyer_key=key, title=title, notice_id=n.id, incumbent=winners[0] if winners else None,
                    value=n.awarded_value, last=when, expected=expected, window=(expected - tolerance, expected + tolerance),

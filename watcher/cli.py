@@ -402,7 +402,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     for i, (cron, ids) in enumerate(sorted(schedules.items())):
         jobs.append((f"digests:{i}", cron, lambda stop, ids=ids: app.run_digests(
             engine, cfg, app.load_rulebook(cfg), judge_now=datetime.now(MONTREAL), only=ids)))  # live: closed notices drop out
-    run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
+    web = None
+    if cfg.web.enabled:  # the console beside the jobs, in a thread of its own
+        import threading
+
+        from .web import server
+
+        web = server(cfg, engine)
+        threading.Thread(target=web.run, name="web", daemon=True).start()
+    try:
+        run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
+    finally:
+        if web is not None:
+            web.should_exit = True
     return 0
 
 
@@ -484,6 +496,61 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
               "puis / then: watcher rules check", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """Serve the coordinators' console and the digest's feedback and unsubscribe pages ([web] in config.toml)."""
+    from .web import server
+
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    server(cfg, engine, args.host, args.port).run()
+    return 0
+
+
+def cmd_web_adduser(args: argparse.Namespace) -> int:
+    """Create a console account, or change its password (asked twice, or read from standard input)."""
+    import getpass
+
+    from .store import feedback as fb
+    from .web.security import hash_password
+
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("mot de passe / password: ")
+        if getpass.getpass("encore / again: ") != password:
+            raise WatcherError("les mots de passe diffèrent / passwords differ")
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        raise WatcherError(str(exc)) from None
+    with engine.begin() as conn:
+        new = fb.add_user(conn, args.username, hashed)
+    print(f"{args.username}: {'compte créé / account created' if new else 'mot de passe changé / password changed'}")
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Digest feedback as relevance labels (JSON lines: notice, enterprise, trade, digest, note, week)."""
+    from . import console
+
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        count = 0
+        for label in console.export_labels(engine):
+            out.write(json.dumps(label, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if args.out:
+            out.close()
+    if args.out:
+        print(f"{args.out}: {count} étiquette(s) / label(s)", file=sys.stderr)
     return 0
 
 
@@ -600,6 +667,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--id", help="profile id (default: from the enterprise's name)")
     r.add_argument("--out", help="write the rule file here (default: print it)")
     r.set_defaults(func=cmd_profile_suggest)
+
+    s = sub.add_parser("web", help=cmd_web.__doc__)
+    s.add_argument("--host", help="listen address (default [web] host)")
+    s.add_argument("--port", type=int, help="port (default [web] port)")
+    s.set_defaults(func=cmd_web)
+    wsub = s.add_subparsers(dest="web_command", metavar="SUBCOMMAND")
+    r = wsub.add_parser("adduser", help=cmd_web_adduser.__doc__)
+    r.add_argument("username", help="login name")
+    r.add_argument("--password-stdin", action="store_true", help="read the password from the first line of standard input")
+    r.set_defaults(func=cmd_web_adduser)
+
+    s = sub.add_parser("feedback", help="digest feedback: export it as relevance labels")
+    fsub = s.add_subparsers(dest="feedback_command", required=True, metavar="SUBCOMMAND")
+    r = fsub.add_parser("export", help=cmd_feedback_export.__doc__)
+    r.add_argument("--out", help="write to this file (default: standard output)")
+    r.set_defaults(func=cmd_feedback_export)
     return p
 
 

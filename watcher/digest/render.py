@@ -123,7 +123,7 @@ class Renderer:
             "intro": _plural(t, "intro", count).format(count=count, name=name),
             "sections": self._sections(digest, t, lang),
             "filtered": _filtered(digest, t),
-            "lead_sections": lead_sections(digest.extra.get("leads"), t, lang),
+            "lead_sections": lead_sections(digest.extra.get("leads"), t, lang, digest.extra.get("buyer_contacts", {})),
             "omitted": _plural(t, "omitted", digest.omitted).format(count=digest.omitted) if digest.omitted else "",
             "why": t["why"].format(name=name, id=ent.id),
             "unsubscribe": t["unsubscribe"].format(address=sender_address, subject=unsubscribe_subject),
@@ -236,28 +236,35 @@ def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
     )
 
 
-def lead_sections(week: Any, t: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def lead_sections(week: Any, t: dict[str, Any], lang: str, contacts: dict | None = None) -> list[dict[str, Any]]:
     """The award sections after the open calls: this week's awards in the trade, renewals due in 3
     to 9 months, buyers to meet; each item a title line, a details line and why it is there."""
     if not week:
         return []
     loc = t["locale"]
     social = t["leads"]["social"]
+    contacts = contacts or {}
+
+    def contact(buyer: str) -> str:
+        return _buyer_contact(contacts.get(buyer), t, lang)
+
     out = []
     awards = [{"title": _one_line(a.notice.title), "url": _url(a.notice.url),
                "details": t["leads"]["award"].format(buyer=_one_line(a.notice.buyer_name) or t["not_stated"],
                                                      suppliers=", ".join(a.suppliers) or t["not_stated"],
                                                      amount=money(a.amount, loc) if a.amount else t["value_unknown"],
                                                      mode=METHOD_LABELS.get(a.notice.method, METHOD_LABELS["other"])[lang],
-                                                     date=_day(a.notice.published_at, t)),
+                                                     date=_day(a.notice.published_at, t))
+               + contact(a.notice.buyer_name),
                "why": _lang_money(a.why(lang), lang), "social": social if a.social else ""} for a in week.awards]
     renewals = [{"title": _one_line(r.title), "url": None,
                  "details": t["leads"]["renewal"].format(buyer=_one_line(r.buyer), expected=_day(r.expected, t),
                                                          start=_day(r.window[0], t), end=_day(r.window[1], t),
                                                          incumbent=_one_line(r.incumbent or "") or t["not_stated"],
-                                                         value=money(r.value, loc) if r.value else t["value_unknown"]),
+                                                         value=money(r.value, loc) if r.value else t["value_unknown"])
+                 + contact(r.buyer),
                  "why": _lang_money(r.why(lang), lang), "social": social if r.social else ""} for r in week.renewals]
-    buyers = [{"title": _one_line(b.buyer), "url": None, "details": "",
+    buyers = [{"title": _one_line(b.buyer), "url": None, "details": contact(b.buyer).removeprefix(" — "),
                "why": _lang_money(_one_line(b.reason(lang)), lang),
                "social": social if any(i.neq in week.hub_neqs for i in b.incumbents if i.neq) else ""} for b in week.buyers]
     more = dict(week.more)
@@ -410,6 +417,16 @@ def typography(text: str, lang: str) -> str:
     if lang != "fr":
         return text
     return _SPACE_BEFORE_FR.sub("\u00a0\\1", text)
+
+
+def _buyer_contact(contact: Any, t: dict, lang: str) -> str:
+    """' — contact : name, e-mail, phone (vu le 2 sept. 2026)': the buyer's latest known contact person
+    (store/contacts.py), with when a notice last named it, since buyers' staff changes often."""
+    if contact is None:
+        return ""
+    who = _one_line(", ".join(x for x in (contact.name, contact.email, contact.phone) if x))
+    seen = format_date(contact.last_seen.astimezone(MONTREAL).date(), "medium", locale=t["locale"])
+    return f" — contact : {who} (vu le {seen})" if lang == "fr" else f" — contact: {who} (seen {seen})"
 
 
 def _one_line(text: str) -> str:

@@ -238,7 +238,8 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
         plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
         if plan is not None:
             digest, reasons = plan
-            msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, cfg.digest.profile_help)
+            msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to,
+                                 {"fr": cfg.digest.profile_help, "en": cfg.digest.profile_help_en})
             plans.append((digest, msg, reasons))
     outcomes: list[DigestOutcome] = []
     if preview_dir is not None:

@@ -145,8 +145,8 @@ def fresh_awards(notices: Iterable[Notice], enterprise: Enterprise | Profile, st
         amount = n.awarded_value
         mode = METHOD_LABELS.get(n.method, METHOD_LABELS["other"])
         who = ", ".join(suppliers) or "?"
-        fr = f"{' '.join(n.buyer_name.split())} a confié à {who} ({mode['fr']}"
-        en = f"{' '.join(n.buyer_name.split())} gave it to {who} ({mode['en']}"
+        fr = f"{' '.join(n.buyer_name.split()).rstrip(' .')} a confié à {who} ({mode['fr']}"
+        en = f"{' '.join(n.buyer_name.split()).rstrip(' .')} gave it to {who} ({mode['en']}"
         if amount:
             fr += f", {_money(amount)}"
             en += f", {_money(amount)}"
@@ -191,10 +191,10 @@ def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterpr
         days = sorted({d for d, _, _ in bought})
         gaps = [b - a for a, b in zip(days, days[1:]) if b - a >= MIN_PERIOD]
         rhythm = timedelta(days=statistics.median(g.days for g in gaps)) if gaps else None
-        lengths = [ends[n.id] - d for d, n, _ in bought if n.id in ends and ends[n.id] - d >= MIN_PERIOD]
+        lengths = [e - d for d, n, _ in bought if (e := ends.get(n.id) or n.contract_end) and e - d >= MIN_PERIOD]
         length = timedelta(days=statistics.median(x.days for x in lengths)) if lengths else None
         for i, (when, n, text) in enumerate(bought):
-            end = ends.get(n.id)
+            end = ends.get(n.id) or n.contract_end  # Contrats' end date, else the period the notice states
             if end is not None and end - when >= MIN_PERIOD:
                 period, basis = end - when, "contract_end"
             elif length is not None:

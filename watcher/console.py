@@ -130,6 +130,8 @@ def refresh_proposals(engine: Engine, cfg: Config, rulebook: Rulebook, enterpris
     made = 0
     with engine.begin() as conn:
         for (c, _), d in zip(edited, results):
+            if not (d.gains or d.losses):
+                continue  # it would change no verdict: nothing to decide
             data = d.as_json() | {"fr": c.fr, "en": c.en}
             made += fb.save_proposal(conn, enterprise_id, c.key, c.field, c.action, c.value, list(c.evidence), data, now)
     return made

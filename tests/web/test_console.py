@@ -210,3 +210,21 @@ def test_enterprise_page_shows_matches_buyers_and_teams(site, client, csrf):
     assert "ACQUISITION DE SERVICES D&#39;ENTRETIEN MÉNAGER SANITAIRE" in body  # its consortium notice
     assert "il faut deux entreprises" in body  # why no team is proposed for it (one cleaning profile only)
     assert "Acheteurs à contacter" in body
+
+
+def test_relevant_notices_the_profile_missed_become_a_keyword_proposal(site, client, csrf):
+    cfg, engine = site
+    text = (DATA / "atelier-renovation.toml").read_text()
+    text = text.replace('categories = ["S3"]', 'categories = ["S14"]').replace('regions = ["06", "12", "16"]', 'regions = ["*"]')
+    (cfg.rules_dir / "enterprises" / "atelier-renovation.toml").write_text(text)
+    for notice_id in ("seao:1113436", "seao:1113462"):  # S3 notices it misses, marked from the notice page
+        r = client.post("/console/feedback", data={"csrf": csrf, "notice": notice_id, "enterprise": "atelier-renovation",
+                                                   "vote": "1"})
+        assert r.status_code == 200
+    client.post("/console/enterprises/atelier-renovation/proposals", data={"csrf": csrf})
+    with engine.connect() as conn:
+        found = {(p["field"], p["value"]): p for p in fb.proposal_rows(conn, "atelier-renovation")}
+    p = found[("match.keywords", "entrainement")]
+    assert set(p["evidence"]) == {"seao:1113436", "seao:1113462"}
+    assert {"seao:1113436", "seao:1113462"} <= set(p["backtest"]["gained"])  # the backtest shows they now come
+    assert not any(f == "match.exclude" for f, _ in found)  # nothing marked "not for us": nothing to exclude

@@ -228,3 +228,28 @@ def test_relevant_notices_the_profile_missed_become_a_keyword_proposal(site, cli
     assert set(p["evidence"]) == {"seao:1113436", "seao:1113462"}
     assert {"seao:1113436", "seao:1113462"} <= set(p["backtest"]["gained"])  # the backtest shows they now come
     assert not any(f == "match.exclude" for f, _ in found)  # nothing marked "not for us": nothing to exclude
+
+
+def test_console_diff_equals_the_full_backtest_of_rules_test(site):
+    """The console judges only each profile's candidates; `rules test --diff` judges every notice in
+    full (app.backtest): both must find the same gains, losses and counts."""
+    from dataclasses import replace as change
+
+    from watcher import app, console
+    from watcher.match import backtest as bt
+
+    cfg, engine = site
+    book = app.load_rulebook(cfg)
+    moved = 0
+    for ent in book.enterprises:
+        edited = change(ent, max_value=(ent.max_value or 0) * 10 + 1, exclude=ent.exclude[1:],
+                        regions=("*",), keywords=(*ent.keywords, "entretien", "services"))
+        (fast,) = console.diffs(engine, book, ent, [edited])
+        rows = list(app.backtest(engine, book, [ent, edited]))
+        slow = bt.compare({n.id: o.verdict for n, (o, _) in rows}, {n.id: w.verdict for n, (_, w) in rows})
+        assert [(l.notice.id, l.change.old, l.change.new) for l in fast.lines] == [(c.notice_id, c.old, c.new) for c in slow]
+        assert fast.before == bt.tally(o.verdict for _, (o, _) in rows)
+        assert fast.after == bt.tally(w.verdict for _, (_, w) in rows)
+        assert fast.gains + fast.losses == len(slow)
+        moved += len(slow)
+    assert moved >= 5  # the edits do move verdicts: the comparison is not between two empty lists

@@ -1,7 +1,10 @@
 """The daemon: APScheduler 3 wiring only (which job runs when), plus the one-instance lock.
 
 Jobs call the same functions as the CLI (watcher.app). Missed runs are coalesced into one; a
-job never overlaps itself; SIGTERM/SIGINT let the running job finish its unit of work.
+job never overlaps itself; SIGTERM/SIGINT let the running job finish its unit of work. On
+PostgreSQL the active daemon is fenced: it runs a job only after checking that it still holds
+its advisory lock, checks it every HEARTBEAT seconds, and on losing it stops its jobs and becomes
+a standby (digests are also claimed row by row in the database, watcher.store.claims).
 """
 
 from __future__ import annotations
@@ -20,23 +23,59 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import WatcherError
 
 log = logging.getLogger("watcher.daemon")
 TIMEZONE = "America/Montreal"
-LOCK_KEY = 0x77617463  # "watc": the PostgreSQL advisory lock of the daemon
+LOCK_KEY = 0x77617463  # "watc": the PostgreSQL advisory lock of the daemon (with the schema's hash)
+HEARTBEAT = 2.0  # seconds between two checks that the PostgreSQL lock is still held
 
 
 class AlreadyRunning(WatcherError):
     hint = "un autre « watcher run » utilise cette base / another `watcher run` uses this database: stop it first"
 
 
+class Leadership:
+    """The right to run jobs. On SQLite a lock file that cannot be lost; on PostgreSQL an advisory
+    lock held by one connection, which a server restart, `pg_terminate_backend` or a network blip
+    takes away: `check()` asks the server (before each job, and every heartbeat), and `lost` is set
+    the moment it fails, which makes the running job stop at its next unit of work."""
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        self.conn = conn
+        self.lost = threading.Event()
+        self._mutex = threading.Lock()  # the heartbeat and the jobs' checks share the connection
+
+    def check(self) -> bool:
+        if self.conn is None:
+            return True
+        if self.lost.is_set():
+            return False
+        with self._mutex:
+            try:
+                held = self.conn.execute(text(_HELD), {"k": LOCK_KEY}).scalar()
+                self.conn.rollback()
+            except Exception as exc:  # noqa: BLE001 - any failure of the lock's connection means: lost
+                log.error("lock connection lost (%s): this daemon stops its jobs and becomes a standby",
+                          str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                held = False
+        if not held:
+            self.lost.set()
+        return bool(held)
+
+
+_HELD = ("select exists(select 1 from pg_locks where pid = pg_backend_pid() and locktype = 'advisory'"
+         " and granted and classid = :k and objsubid = 2)")
+
+
 @contextmanager
-def instance_lock(engine: Engine, standby_poll: float, stop: threading.Event) -> Iterator[None]:
-    """One daemon per database. SQLite: a lock file beside the database, a second daemon refuses.
-    PostgreSQL: an advisory lock; a second daemon waits as a standby and takes over when the first stops."""
+def instance_lock(engine: Engine, standby_poll: float, stop: threading.Event) -> Iterator[Leadership]:
+    """One active daemon per database. SQLite: a lock file beside the database, a second daemon refuses.
+    PostgreSQL: an advisory lock (per schema); a second daemon waits as a standby and takes over when
+    the first stops or loses its lock's connection."""
     if engine.dialect.name == "sqlite":
         path = Path(str(engine.url.database) + ".lock")
         handle = path.open("a+")
@@ -46,64 +85,115 @@ def instance_lock(engine: Engine, standby_poll: float, stop: threading.Event) ->
             handle.close()
             raise AlreadyRunning(f"{path} is locked: a daemon already runs on {engine.url.database}") from None
         try:
-            yield
+            yield Leadership()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
         return
-    conn = engine.connect()
+    conn = _acquire(engine, standby_poll, stop)
     try:
-        waiting_said = False
-        while not conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar():
-            conn.rollback()
-            if not waiting_said:
-                log.info("standby: another daemon holds the lock; retrying every %.0f s", standby_poll)
-                waiting_said = True
-            if stop.wait(standby_poll):
-                raise AlreadyRunning("stopped while waiting as standby")
-        conn.commit()
-        if waiting_said:
-            log.info("lock acquired: this daemon is now active")
-        yield
+        yield Leadership(conn)
     finally:
         try:
-            conn.execute(text("select pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+            conn.execute(text("select pg_advisory_unlock(:k, hashtext(current_schema()))"), {"k": LOCK_KEY})
             conn.commit()
+        except Exception:  # noqa: BLE001 - the connection is gone, and the lock with it
+            conn.invalidate()
         finally:
             conn.close()
 
 
+def _acquire(engine: Engine, standby_poll: float, stop: threading.Event) -> Connection:
+    """Wait as a standby until this process holds the advisory lock; a database that cannot be
+    reached is tried again at the same pace (a server restart must not end the standby)."""
+    waiting_said = False
+    while True:
+        try:
+            conn = engine.connect()
+            try:
+                if conn.execute(text("select pg_try_advisory_lock(:k, hashtext(current_schema()))"), {"k": LOCK_KEY}).scalar():
+                    conn.commit()
+                    if waiting_said:
+                        log.info("lock acquired: this daemon is now active")
+                    return conn
+                conn.rollback()
+            except Exception:
+                conn.invalidate()
+                conn.close()
+                raise
+            conn.close()
+            reason = "another daemon holds the lock"
+        except SQLAlchemyError as exc:
+            reason = f"database unreachable ({str(exc).splitlines()[0]})"
+        if not waiting_said:
+            log.info("standby: %s; retrying every %.0f s", reason, standby_poll)
+            waiting_said = True
+        if stop.wait(standby_poll):
+            raise AlreadyRunning("stopped while waiting as standby")
+
+
 def run_daemon(jobs: list[tuple[str, str, Callable[[threading.Event], None]]], engine: Engine, standby_poll: float,
-               stop: threading.Event | None = None, install_signals: bool = True, run_at_start: bool = False) -> None:
+               stop: threading.Event | None = None, install_signals: bool = True, run_at_start: bool = False,
+               heartbeat: float = HEARTBEAT) -> None:
     """Run (name, cron, job(stop_event)) entries until SIGTERM/SIGINT or `stop` is set; with
-    `run_at_start` every job also runs once right away (after a deployment, or to try a config)."""
+    `run_at_start` every job also runs once right away (after a deployment, or to try a config).
+    A daemon that loses its lock stops its jobs (their stop event is set), goes back to standby and
+    runs them again only once it holds the lock again."""
     stop = stop or threading.Event()
     if install_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, frame: (log.info("signal %s: stopping after the current unit of work", signum), stop.set()))
-    with instance_lock(engine, standby_poll, stop):
-        scheduler = BackgroundScheduler(
-            timezone=TIMEZONE,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
-        )
-        first = {"next_run_time": datetime.now(ZoneInfo(TIMEZONE))} if run_at_start else {}
-        for name, cron, job in jobs:
-            scheduler.add_job(_guarded(name, job, stop), CronTrigger.from_crontab(cron, timezone=TIMEZONE), id=name, name=name,
-                              **first)
-        scheduler.start()
-        log.info("daemon started: %s", ", ".join(f"{name} [{cron}]" for name, cron, _ in jobs))
+    first = True
+    while not stop.is_set():
         try:
-            while not stop.wait(0.5):
-                pass
-        finally:
-            scheduler.shutdown(wait=True)  # the running job sees `stop` and ends its unit of work
-            log.info("daemon stopped")
+            with instance_lock(engine, standby_poll, stop) as lead:
+                _serve(jobs, lead, stop, run_at_start and first, heartbeat)
+        except AlreadyRunning:
+            if stop.is_set() and engine.dialect.name != "sqlite":
+                break  # stopped while a standby: a clean exit
+            raise
+        first = False
+    log.info("daemon stopped")
 
 
-def _guarded(name: str, job: Callable[[threading.Event], None], stop: threading.Event) -> Callable[[], None]:
-    """A job that logs one line and never lets an exception kill the scheduler."""
+def _serve(jobs: list[tuple[str, str, Callable[[threading.Event], None]]], lead: Leadership, stop: threading.Event,
+           run_at_start: bool, heartbeat: float) -> None:
+    """Schedule the jobs while this daemon leads; return on `stop` or when the lock is lost."""
+    fence = threading.Event()  # the jobs' stop event: SIGTERM, or leadership lost
+    scheduler = BackgroundScheduler(
+        timezone=TIMEZONE,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
+    )
+    first = {"next_run_time": datetime.now(ZoneInfo(TIMEZONE))} if run_at_start else {}
+    for name, cron, job in jobs:
+        scheduler.add_job(_guarded(name, job, fence, lead), CronTrigger.from_crontab(cron, timezone=TIMEZONE), id=name,
+                          name=name, **first)
+    scheduler.start()
+    log.info("daemon started: %s", ", ".join(f"{name} [{cron}]" for name, cron, _ in jobs))
+    beat = time.monotonic()
+    try:
+        while not stop.wait(0.2):
+            if lead.lost.is_set() or (time.monotonic() - beat >= heartbeat and not lead.check()):
+                break
+            if time.monotonic() - beat >= heartbeat:
+                beat = time.monotonic()
+    finally:
+        fence.set()
+        scheduler.shutdown(wait=True)  # the running job sees `fence` and ends its unit of work
+        if lead.lost.is_set() and not stop.is_set():
+            log.warning("lock lost: jobs stopped; standby until this daemon holds the lock again")
+
+
+def _guarded(name: str, job: Callable[[threading.Event], None], stop: threading.Event,
+             lead: Leadership | None = None) -> Callable[[], None]:
+    """A job that runs only while this daemon holds the lock (checked just before), logs one line
+    and never lets an exception kill the scheduler."""
     def run() -> None:
         if stop.is_set():
+            return
+        if lead is not None and not lead.check():
+            log.warning("%s: not run: this daemon no longer holds the lock", name)
+            stop.set()
             return
         started = time.monotonic()
         try:

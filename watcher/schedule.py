@@ -132,22 +132,54 @@ def _acquire(engine: Engine, standby_poll: float, stop: threading.Event) -> Conn
             raise AlreadyRunning("stopped while waiting as standby")
 
 
-def run_daemon(jobs: list[tuple[str, str, Callable[[threading.Event], None]]], engine: Engine, standby_poll: float,
+Job = tuple[str, str, Callable[[threading.Event], None]]  # (name, cron, job(stop_event))
+
+
+class _Fence(threading.Event):
+    """What the jobs of one leadership term get as their stop event: set when the daemon stops
+    (SIGTERM) or when it loses the lock, whichever comes first."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self._stop = stop
+
+    def is_set(self) -> bool:
+        return super().is_set() or self._stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            if left <= 0:
+                return False
+            super().wait(left)
+        return True
+
+
+def run_daemon(jobs: list[Job], engine: Engine, standby_poll: float,
                stop: threading.Event | None = None, install_signals: bool = True, run_at_start: bool = False,
-               heartbeat: float = HEARTBEAT) -> None:
+               reload: Callable[[], list[Job]] | None = None, at_start: Callable[[threading.Event], None] | None = None,
+               after_job: Callable[[], None] | None = None, heartbeat: float = HEARTBEAT) -> None:
     """Run (name, cron, job(stop_event)) entries until SIGTERM/SIGINT or `stop` is set; with
     `run_at_start` every job also runs once right away (after a deployment, or to try a config).
-    A daemon that loses its lock stops its jobs (their stop event is set), goes back to standby and
-    runs them again only once it holds the lock again."""
+    `at_start` runs once, in order, before the schedule starts (`run --now`: collect, then digests).
+    SIGHUP calls `reload` for a new job list (rule and source files read again) without a restart;
+    `after_job` runs after each job (e.g. writing the metrics textfile). A daemon that loses its
+    lock stops its jobs (their stop event is set), goes back to standby and runs them again only
+    once it holds the lock again."""
     stop = stop or threading.Event()
+    wanted = threading.Event()  # a reload was asked for (SIGHUP)
     if install_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, frame: (log.info("signal %s: stopping after the current unit of work", signum), stop.set()))
+        if reload is not None:
+            signal.signal(signal.SIGHUP, lambda signum, frame: wanted.set())
     first = True
     while not stop.is_set():
         try:
             with instance_lock(engine, standby_poll, stop) as lead:
-                _serve(jobs, lead, stop, run_at_start and first, heartbeat)
+                jobs = _serve(jobs, lead, stop, wanted, reload, at_start if first else None, after_job,
+                              run_at_start and first, heartbeat)
         except AlreadyRunning:
             if stop.is_set() and engine.dialect.name != "sqlite":
                 break  # stopped while a standby: a clean exit
@@ -156,38 +188,81 @@ def run_daemon(jobs: list[tuple[str, str, Callable[[threading.Event], None]]], e
     log.info("daemon stopped")
 
 
-def _serve(jobs: list[tuple[str, str, Callable[[threading.Event], None]]], lead: Leadership, stop: threading.Event,
-           run_at_start: bool, heartbeat: float) -> None:
-    """Schedule the jobs while this daemon leads; return on `stop` or when the lock is lost."""
-    fence = threading.Event()  # the jobs' stop event: SIGTERM, or leadership lost
+def _serve(jobs: list[Job], lead: Leadership, stop: threading.Event, wanted: threading.Event,
+           reload: Callable[[], list[Job]] | None, at_start: Callable[[threading.Event], None] | None,
+           after_job: Callable[[], None] | None, run_at_start: bool, heartbeat: float) -> list[Job]:
+    """Schedule the jobs while this daemon leads; return (the jobs, reloaded or not) on `stop` or
+    when the lock is lost."""
+    fence = _Fence(stop)
+    beats = threading.Thread(target=_heartbeat, args=(lead, fence, heartbeat), name="lock-heartbeat", daemon=True)
+    beats.start()
     scheduler = BackgroundScheduler(
         timezone=TIMEZONE,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
     )
-    first = {"next_run_time": datetime.now(ZoneInfo(TIMEZONE))} if run_at_start else {}
-    for name, cron, job in jobs:
-        scheduler.add_job(_guarded(name, job, fence, lead), CronTrigger.from_crontab(cron, timezone=TIMEZONE), id=name,
-                          name=name, **first)
-    scheduler.start()
-    log.info("daemon started: %s", ", ".join(f"{name} [{cron}]" for name, cron, _ in jobs))
-    beat = time.monotonic()
     try:
-        while not stop.wait(0.2):
-            if lead.lost.is_set() or (time.monotonic() - beat >= heartbeat and not lead.check()):
-                break
-            if time.monotonic() - beat >= heartbeat:
-                beat = time.monotonic()
+        if at_start is not None:
+            _guarded("start", at_start, fence, after_job, lead)()
+        first = {"next_run_time": datetime.now(ZoneInfo(TIMEZONE))} if run_at_start else {}
+        _schedule(scheduler, jobs, fence, after_job, first, lead)
+        scheduler.start()
+        log.info("daemon started: %s", ", ".join(f"{name} [{cron}]" for name, cron, _ in jobs))
+        while not stop.wait(0.2) and not lead.lost.is_set():
+            if wanted.is_set():
+                wanted.clear()
+                jobs = _reload(scheduler, reload, fence, after_job, lead) or jobs
     finally:
         fence.set()
-        scheduler.shutdown(wait=True)  # the running job sees `fence` and ends its unit of work
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # the running job sees `fence` and ends its unit of work
+        beats.join()
         if lead.lost.is_set() and not stop.is_set():
             log.warning("lock lost: jobs stopped; standby until this daemon holds the lock again")
+    return jobs
+
+
+def _heartbeat(lead: Leadership, fence: threading.Event, every: float) -> None:
+    """Check the lock every `every` seconds during a leadership term; on losing it, fence the jobs."""
+    while not fence.wait(every):
+        if not lead.check():
+            fence.set()
+            return
+
+
+def _schedule(scheduler: BackgroundScheduler, jobs: list[Job], stop: threading.Event,
+              after_job: Callable[[], None] | None, extra: dict | None = None, lead: Leadership | None = None) -> None:
+    """Add or replace each job by name; a job of the same name keeps its "never overlaps itself"."""
+    for name, cron, job in jobs:
+        scheduler.add_job(_guarded(name, job, stop, after_job, lead), CronTrigger.from_crontab(cron, timezone=TIMEZONE),
+                          id=name, name=name, replace_existing=True, **(extra or {}))
+
+
+def _reload(scheduler: BackgroundScheduler, reload: Callable[[], list[Job]] | None, stop: threading.Event,
+            after_job: Callable[[], None] | None, lead: Leadership | None = None) -> list[Job] | None:
+    """SIGHUP: read the rule and source files again and reschedule; on error keep the current jobs.
+    Returns the new jobs (None when nothing changed)."""
+    if reload is None:
+        return None
+    try:
+        jobs = reload()
+    except Exception as exc:  # a broken shared rule file: keep serving with what runs now
+        log.warning("reload failed, keeping the current jobs: %s", exc)
+        log.debug("reload failed", exc_info=True)
+        return None
+    names = {name for name, _, _ in jobs}
+    for old in scheduler.get_jobs():
+        if old.id not in names:
+            scheduler.remove_job(old.id)
+    _schedule(scheduler, jobs, stop, after_job, lead=lead)
+    log.info("reloaded (SIGHUP): %s", ", ".join(f"{name} [{cron}]" for name, cron, _ in jobs))
+    return jobs
 
 
 def _guarded(name: str, job: Callable[[threading.Event], None], stop: threading.Event,
-             lead: Leadership | None = None) -> Callable[[], None]:
+             after_job: Callable[[], None] | None = None, lead: Leadership | None = None) -> Callable[[], None]:
     """A job that runs only while this daemon holds the lock (checked just before), logs one line
-    and never lets an exception kill the scheduler."""
+    and never lets an exception kill the scheduler: the failure at WARNING (what an operator
+    filters on), its traceback at DEBUG."""
     def run() -> None:
         if stop.is_set():
             return
@@ -199,5 +274,11 @@ def _guarded(name: str, job: Callable[[threading.Event], None], stop: threading.
         try:
             job(stop)
         except Exception as exc:  # one broken job must not stop the others
-            log.error("%s: failed after %.1f s: %s", name, time.monotonic() - started, exc)
+            log.warning("%s: failed after %.1f s: %s", name, time.monotonic() - started, exc)
+            log.debug("%s: traceback", name, exc_info=True)
+        if after_job is not None:
+            try:
+                after_job()
+            except Exception as exc:  # metrics must never break a job
+                log.warning("after %s: %s", name, exc)
     return run

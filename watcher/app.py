@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .collect import PARSERS, detect_format, iter_files, open_source_file
+from .collect import PARSERS, detect_stream, iter_files, open_source_file
 from .collect.fetch import Fetcher
 from .collect.runner import RunReport, collect_all, failing_alerts
 from .config import Config
@@ -32,6 +32,7 @@ from .match.engine import AwardHistory, Judge, Rulebook
 from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
 from .money import load_rates
+from .store.contacts import KnownContact, latest_contact_by_name
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
 from .store import feedback as feedback_store
@@ -52,11 +53,13 @@ class ImportReport:
     contracts: int = 0
     expenses: int = 0
     errors: list[str] = field(default_factory=list)
+    titles_built: int = 0  # notices without a title in their file, given one built from their fields (a warning)
 
     def as_json(self) -> dict:
         return {"files": self.files, "notices_new": self.notices_new, "notices_updated": self.notices_updated,
                 "notices_unchanged": self.notices_unchanged, "notices_stale": self.notices_stale,
-                "contracts": self.contracts, "expenses": self.expenses, "errors": self.errors}
+                "contracts": self.contracts, "expenses": self.expenses, "errors": self.errors,
+                "warnings": {"titles_built": self.titles_built}}
 
 
 def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
@@ -78,8 +81,7 @@ def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
 
 def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
     with open_source_file(path) as stream:
-        head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
-        kind = detect_format(head, path.name)
+        kind = detect_stream(stream, path.name)
         if kind is None:
             raise ParseError(str(path), None, "format not recognised (expected SEAO XML, OCDS JSON, CanadaBuys CSV or RSS/Atom)")
         notices: list[Notice] = []
@@ -90,6 +92,7 @@ def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
                 report.errors.append(str(item))
             elif isinstance(item, Notice):
                 notices.append(item)
+                report.titles_built += item.title_built
             elif isinstance(item, FinalContract):
                 finals.append(item)
             elif isinstance(item, Expense):
@@ -328,6 +331,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pai
         found = leads.top(ent)
         if found:
             digest.extra["buyers"] = found
+            digest.extra["buyer_contacts"] = buyer_contacts(engine, [lead.buyer for lead in found])
             reasons_map[month] = ["buyers"]
     for a in digest.amendments:
         reasons_map.setdefault(f"amendment:v{a.version}", []).append(a.item.notice.id)
@@ -592,6 +596,12 @@ def history(engine: Engine) -> list[Notice]:
 def buyers(engine: Engine, enterprise: Enterprise, now: datetime, years: int = 3) -> list[BuyerLead]:
     """The buyers who bought what the enterprise sells in the last `years` years, best lead first."""
     return buyer_leads(history(engine), enterprise, now, years)
+
+
+def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownContact]:
+    """{buyer name: its latest known contact person, with the date last seen} (store/contacts.py)."""
+    with engine.connect() as conn:
+        return latest_contact_by_name(conn, names)
 
 
 def suggest(engine: Engine, neq: str, until: date | None = None) -> SuggestedProfile:

@@ -84,6 +84,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         for error in report.errors:
             print(f"erreur / error: {error}", file=sys.stderr)
+        if report.titles_built:
+            print(f"avertissement / warning: {report.titles_built} avis sans titre, titre construit (nature, catégorie, "
+                  f"UNSPSC, acheteur) / notice(s) without a title, title built from nature, category, UNSPSC, buyer",
+                  file=sys.stderr)
         print(f"{report.files} fichier(s) / file(s): {report.notices_new} nouveaux avis / new notices, "
               f"{report.notices_updated} mis à jour / updated, {report.notices_unchanged} inchangés / unchanged, "
               f"{report.notices_stale} plus anciens ignorés / older ignored, {report.contracts} contrats finaux / final contracts, "
@@ -102,7 +106,8 @@ def cmd_notices(args: argparse.Namespace) -> int:
                 print(json.dumps(notice_json(n), ensure_ascii=False))
             else:
                 when = n.published_at.astimezone(MONTREAL).strftime("%Y-%m-%d") if n.published_at else "          "
-                value = f"{n.value:>12,.0f} $".replace(",", " ") if n.value is not None else " " * 14
+                unit = "$" if n.currency == "CAD" else n.currency or "?"  # never a pound shown as a dollar
+                value = f"{n.value:>12,.0f} {unit}".replace(",", " ") if n.value is not None else " " * 14
                 print(f"{n.id:<14} {when} {n.method:<10} {value}  {n.title[:70]}  — {n.buyer_name[:40]}")
     return 0
 
@@ -459,9 +464,13 @@ def cmd_buyers(args: argparse.Namespace) -> int:
     engine = open_store(cfg.database_url)
     now = args.at if isinstance(args.at, datetime) else datetime.now(MONTREAL)
     leads = app.buyers(engine, enterprise, now, args.years)[: args.limit]
+    contacts = app.buyer_contacts(engine, [lead.buyer for lead in leads])
     for lead in leads:
+        c = contacts.get(lead.buyer)
+        seen = c.last_seen.astimezone(MONTREAL).date().isoformat() if c else None
         if args.json:
-            print(json.dumps(lead.as_json(), ensure_ascii=False, default=str))
+            contact = {"name": c.name or None, "email": c.email or None, "phone": c.phone or None, "seen": seen} if c else None
+            print(json.dumps(lead.as_json() | {"contact": contact}, ensure_ascii=False, default=str))
             continue
         modes = ", ".join(f"{m} {n}" for m, n in lead.by_method if n)
         print(f"{lead.score:4.2f} {lead.buyer} — {lead.purchases} achat(s) / purchase(s) ({modes}); médiane / median "
@@ -471,6 +480,8 @@ def cmd_buyers(args: argparse.Namespace) -> int:
         for r in lead.recurring:
             print(f"     à revenir vers / expected around {r.expected}: {r.title} ({r.evidence_en if enterprise.language == 'en' else r.evidence_fr})")
         print(f"     {lead.reason(enterprise.language)}")
+        if c:
+            print(f"     contact : {', '.join(x for x in (c.name, c.email, c.phone) if x)} (vu le / seen {seen})")
     if not leads and not args.json:
         print(f"aucun acheteur dans les {args.years} dernières années / no buyer in the last {args.years} years "
               f"(as of {now:%Y-%m-%d}; try --at with a date within the stored history)")

@@ -19,7 +19,10 @@ Quirks handled: `0.000000` means "not applicable" (-> None); `1900-01-01` is an 
 NEQ `1234567890` is a placeholder and a NEQ that is not 10 digits is dropped; `regionlivraison`
 is a comma-separated list ("6,13"), unknown codes (18, 19 = outside Québec) are dropped; only
 bidders with `adjudicataire=1` won; titles and names carry stray spaces (stripped);
-`<precision>` may hold free text (not read); notices carry no estimated value.
+`<precision>` may hold free text (read only to build a missing title); notices carry no estimated
+value. Files whose notices have no `<titre>` (older exports of the 2013 layout) get a title built from
+the nature or precision, SEAO category, UNSPSC code and buyer, marked `title_built` (the import
+summary counts them).
 
 Safety: a document declaring entities in a DOCTYPE is refused (its first 64 KiB are checked and
 must reach an element); entities are never resolved, no network, no DTD. A bad record gives a ParseError (file, line) and the next record is read; an
@@ -40,7 +43,10 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ..codes import REGIONS, REGIONS_2013, SEAO_NATURES, SEAO_TYPES, category_code
+from ..codes import (
+    CATEGORIES, REGIONS, REGIONS_2013, SEAO_NATURE_LABELS, SEAO_NATURES, SEAO_PRECISION_LABELS, SEAO_TYPES,
+    category_code,
+)
 from ..errors import ParseError
 from ..models import Bidder, Expense, FinalContract, Notice
 
@@ -185,10 +191,12 @@ def _notice(f: _Fields, as_of: datetime | None) -> Notice:
     label, method = SEAO_TYPES.get(code, ("", "other"))
     category = category_code(f.text("categorieseao"))
     unspsc = f.text("unspscprincipale")
+    title = f.text("titre")
     return Notice(
         id=f.seao_id(),
         source="seao",
-        title=f.text("titre"),
+        title=title or _built_title(f, category, unspsc),
+        title_built=not title,
         buyer_name=f.text("organisme"),
         municipal={"1": True, "0": False}.get(f.text("municipal")),
         reference=f.text("numero") or None,
@@ -205,6 +213,17 @@ def _notice(f: _Fields, as_of: datetime | None) -> Notice:
         bidders=tuple(_bidder(_Fields(b)) for b in f.items("fournisseurs", "fournisseur")),
         as_of=as_of,
     )
+
+
+def _built_title(f: _Fields, category: str | None, unspsc: str) -> str:
+    """A readable title for a notice without one (files of the 2013 format): what it buys (precision,
+    else nature; SEAO category), its UNSPSC code and the buyer, e.g. « Services de nature technique —
+    UNSPSC 76121500 — Ville de Terrebonne ». Marked as built (Notice.title_built)."""
+    nature, precision = f.text("nature"), f.text("precision")
+    what = (SEAO_PRECISION_LABELS.get(precision) if nature == "2" else precision if nature == "5" else None) \
+        or SEAO_NATURE_LABELS.get(nature) or "Avis"
+    parts = [what, CATEGORIES.get(category or "", ""), f"UNSPSC {unspsc}" if unspsc else "", f.text("organisme")]
+    return " — ".join(p for p in parts if p)
 
 
 def _bidder(f: _Fields) -> Bidder:

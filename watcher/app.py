@@ -26,6 +26,7 @@ from .digest.deliver import DeliveryResult, Outbox, deliver
 from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
+from .match import notice_text
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -240,9 +241,10 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     contacts = {e.id: (e.name, e.emails, e.consortium_share_contact) for e in rulebook.enterprises}
     pairs: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
     for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
-        pairs[m.enterprise_id].append((notice, m))
+        if m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons):  # what _plan_digest reads:
+            pairs[m.enterprise_id].append((notice, m))  # a `no` outside the trade is neither sent nor counted
     co = co_bids(engine, rulebook.enterprises)
-    leads = _BuyerLeads(engine, judge_now)
+    leads = _BuyerLeads(engine, judge_now, judge=judge)
     plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
     chosen = set(only) if only is not None else None
     for ent in rulebook.enterprises:
@@ -386,21 +388,45 @@ def _alert_message(cfg: Config, ent: Enterprise, notices: list[Notice]) -> Email
     return msg
 
 
-class _BuyerLeads:
-    """Buyer leads for the monthly "buyers to contact" section, the history read once per run and
-    only if some digest needs it. As of `as_of`, or of the newest stored notice when replaying history."""
+LEAD_YEARS = 3  # the history buyer leads look at (buyer_leads' default)
 
-    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3) -> None:
-        self.engine, self.as_of, self.limit = engine, as_of, limit
-        self._history: list[Notice] | None = None
+
+class _BuyerLeads:
+    """Buyer leads for the monthly "buyers to contact" section, computed once per run and only if
+    some digest needs it: the notices of the leads' window are read once, and each is given to
+    the enterprises the candidate index finds for it (a superset of those whose trade it is, which
+    buyer_leads then checks exactly), not re-scanned for every enterprise. As of `as_of`, or of the
+    newest stored notice when replaying history."""
+
+    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3, judge: Judge | None = None) -> None:
+        self.engine, self.as_of, self.limit, self.judge = engine, as_of, limit, judge
+        self._by_enterprise: dict[str, list[Notice]] | None = None
 
     def top(self, enterprise: Enterprise) -> list[BuyerLead]:
-        if self._history is None:
-            self._history = history(self.engine)
+        if self._by_enterprise is None:
+            self._by_enterprise = self._read()
+        if self.judge is None or enterprise.id not in self.judge.profiles:  # not indexed: read its window
+            with self.engine.connect() as conn:
+                found = buyer_leads(repo.load_purchases_since(conn, self._start()), enterprise, self.as_of, LEAD_YEARS)
+        else:
+            found = buyer_leads(self._by_enterprise.get(enterprise.id, []), enterprise, self.as_of, LEAD_YEARS)
+        return found[: self.limit]
+
+    def _start(self) -> date:
+        today = self.as_of.date()
+        return date(today.year - LEAD_YEARS, today.month, min(today.day, 28))
+
+    def _read(self) -> dict[str, list[Notice]]:
+        with self.engine.connect() as conn:
             if self.as_of is None:
-                dates = [n.published_at for n in self._history if n.published_at]
-                self.as_of = max(dates) if dates else datetime.now(timezone.utc)
-        return buyer_leads(self._history, enterprise, self.as_of)[: self.limit]
+                self.as_of = repo.newest_publication(conn) or datetime.now(timezone.utc)
+            if self.judge is None:
+                return {}
+            by_enterprise: dict[str, list[Notice]] = {}
+            for notice in repo.load_purchases_since(conn, self._start()):
+                for ent_id in self.judge.index.candidates(notice, notice_text(notice)):
+                    by_enterprise.setdefault(ent_id, []).append(notice)
+        return by_enterprise
 
 
 def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime) -> EmailMessage:
@@ -594,8 +620,12 @@ def history(engine: Engine) -> list[Notice]:
 
 
 def buyers(engine: Engine, enterprise: Enterprise, now: datetime, years: int = 3) -> list[BuyerLead]:
-    """The buyers who bought what the enterprise sells in the last `years` years, best lead first."""
-    return buyer_leads(history(engine), enterprise, now, years)
+    """The buyers who bought what the enterprise sells in the last `years` years, best lead first
+    (only that window of the history is read)."""
+    today = now.date()
+    with engine.connect() as conn:
+        return buyer_leads(repo.load_purchases_since(conn, date(today.year - years, today.month, min(today.day, 28))),
+                           enterprise, now, years)
 
 
 def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownContact]:

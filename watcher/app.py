@@ -3,7 +3,6 @@ lives in collect/, store/, match/ and digest/."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -35,7 +34,8 @@ from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalCon
 from .money import load_rates
 from .store.contacts import KnownContact, latest_contact_by_name
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
-from .sources import load_sources
+from . import ruleset
+from .sources import load_sources  # noqa: F401  (strict loader, kept for callers; running uses ruleset)
 from .store import feedback as feedback_store
 from .store import repo, verdicts, writing
 
@@ -116,10 +116,11 @@ def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list,
     notices.clear(), finals.clear(), spent.clear()
 
 
-def load_rulebook(cfg: Config) -> Rulebook:
-    """Enterprise profiles, thresholds and requirement phrases from the rules folder (RuleErrors if any is wrong)."""
-    return Rulebook(tuple(load_enterprises(cfg.rules_dir)), load_thresholds(cfg.rules_dir / "thresholds.toml"),
-                    load_requirement_rules(cfg.rules_dir / "requirements.toml"), load_rates(cfg.rules_dir / "rates.toml"))
+def load_rulebook(cfg: Config, engine: Engine | None = None) -> Rulebook:
+    """Enterprise profiles, thresholds and requirement phrases from the rules folder. A broken profile
+    is skipped with a warning naming file:line (its last good version serves when `engine` keeps
+    one: watcher.ruleset); broken thresholds or requirement phrases raise RuleErrors."""
+    return ruleset.load(cfg, engine).rulebook
 
 
 def judge_for(engine: Engine, rulebook: Rulebook) -> Judge:
@@ -220,6 +221,8 @@ class DigestOutcome:
     where: str  # file path or "smtp"
     ok: bool = True
     error: str | None = None
+    permanent: bool = False  # a failure retrying will not cure (5xx, bad address)
+    refused: tuple[str, ...] = ()  # recipients that did not get it (the mail may have reached others)
 
 
 REMIND_WITHIN = timedelta(days=7)
@@ -264,11 +267,8 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, where))
         return outcomes
     by_id = {msg["Message-ID"]: (digest, reasons) for digest, msg, reasons in plans}
-    crash_after = int(os.environ.get("WATCHER_TEST_CRASH_AFTER", "0"))  # test hook: die after N accepted mails
-    accepted = 0
 
     def record(msg: EmailMessage, result: DeliveryResult) -> None:
-        nonlocal accepted
         digest, reasons = by_id[msg["Message-ID"]]
         with engine.begin() as conn:
             if result.ok:
@@ -276,14 +276,11 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
                     repo.record_delivery(conn, digest.enterprise.id, ids, msg["Message-ID"], reason=reason, now=now)
             if not result.ok or result.refused:
                 repo.record_failure(conn, digest.enterprise.id, msg["Message-ID"], result.error or "refused", result.permanent)
-        if result.ok:
-            accepted += 1
-            if crash_after and accepted >= crash_after:
-                os._exit(75)
 
     results = deliver([msg for _, msg, _ in plans], cfg.delivery, on_result=record)
     for (digest, _, _), result in zip(plans, results):
-        outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok, result.error))
+        outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok,
+                                      result.error, result.permanent, result.refused))
     if cfg.daemon.coordinator_email:
         msg = coordinator_digest(engine, cfg, plans, now)
         result = deliver([msg], cfg.delivery)[0]
@@ -575,7 +572,7 @@ def collect(engine: Engine, cfg: Config, names: list[str] | None = None,
             stop: threading.Event | None = None) -> list[RunReport]:
     """Run the named sources (every enabled one by default) once, then alert the coordinator about
     sources that keep failing (one mail per failure streak)."""
-    sources = load_sources(cfg.sources_dir)
+    sources = ruleset.load(cfg, engine).sources  # a broken source file is skipped with a warning
     if names:
         unknown = sorted(set(names) - {s.name for s in sources})
         if unknown:

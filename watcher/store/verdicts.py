@@ -55,11 +55,18 @@ def forget(conn: Connection, enterprise_ids: Iterable[str]) -> None:
 
 
 def save_page(conn: Connection, judged: Iterable[Match], notice_ids: Iterable[str], hashes: dict[str, str],
-              now: datetime) -> None:
+              now: datetime, rejudged: tuple[Iterable[str], Iterable[str]] | None = None) -> None:
     """Step 2, once per page: the verdicts of `notice_ids` (re-judged for everyone) replace their old
     ones, with the content hash they were judged on; `judged` also holds the re-judged enterprises'
-    verdicts on other notices of the page."""
+    verdicts on other notices of the page: `rejudged` = (those enterprises, the page's notices),
+    whose old rows (another process's, judging at the same time) are replaced too."""
     notice_ids = list(notice_ids)
+    if rejudged is not None:
+        ents, page = sorted(rejudged[0]), list(rejudged[1])
+        for start in range(0, len(page), 5000):
+            if ents:
+                conn.execute(delete(match_results).where(match_results.c.enterprise_id.in_(ents),
+                                                         match_results.c.notice_id.in_(page[start:start + 5000])))
     for start in range(0, len(notice_ids), 5000):
         chunk = notice_ids[start:start + 5000]
         conn.execute(delete(match_results).where(match_results.c.notice_id.in_(chunk)))

@@ -169,3 +169,27 @@ def place_regions(text: Any) -> tuple[str, ...]:
         return (province,)
     country = country_code(text)
     return (country,) if country and country != "CA" else ("CA",) if country == "CA" else ()
+
+
+_VOCABULARY = re.compile(r"^(0[1-9]|1[0-7]|QC|CA|CA-(AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|SK|YT)|ZZ)$")
+
+
+def vocabulary_code(value: Any) -> str | None:
+    """A region as a source file declares it: a code of the vocabulary ("06", "QC", "CA-ON", "CA",
+    "US"), a Québec region's number or name, a province's or a country's name. None if none of these."""
+    text = str(value or "").strip()
+    if _VOCABULARY.match(text.upper()):
+        return text.upper()
+    found = region_code(text) or province_code(text)
+    if found:
+        return found
+    country = country_code(text)
+    return "CA" if country == "CA" else country
+
+
+def places_in(text: Any) -> tuple[str, ...]:
+    """Every place of a free-text list ("Montérégie, Estrie", "Laval; Longueuil"): each piece read by
+    place_regions; the whole text when no piece is recognised."""
+    pieces = [p for p in re.split(r"[,;/\n]+", str(text or "")) if p.strip()]
+    found = [code for p in pieces for code in place_regions(p.strip())]
+    return normalise(found) if found else place_regions(text)

@@ -52,15 +52,16 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 @cache
 def _tables() -> dict[str, dict]:
-    provinces, letters = {}, {}
+    provinces, letters, labels = {}, {}, {}
     for row in _rows("provinces.csv"):
+        labels[row["code"]] = (row["name_fr"], row["name_en"])
         for n in row["names"].split("|"):
             provinces[_key(n)] = row["code"]
         for letter in row["postal_letters"]:
             letters[letter] = row["code"]
     return {
         "canadabuys": {_key(r["label"]): tuple(r["codes"].split()) for r in _rows("canadabuys-regions.csv")},
-        "provinces": provinces, "letters": letters,
+        "provinces": provinces, "letters": letters, "labels": labels,
         "cities": {_key(r["name"]): r["code"] for r in _rows("cities.csv")},
         "fsa": {r["prefix"].upper(): r["region"] for r in _rows("quebec-fsa.csv")},
     }
@@ -193,3 +194,25 @@ def places_in(text: Any) -> tuple[str, ...]:
     pieces = [p for p in re.split(r"[,;/\n]+", str(text or "")) if p.strip()]
     found = [code for p in pieces for code in place_regions(p.strip())]
     return normalise(found) if found else place_regions(text)
+
+
+_WIDE = {"QC": ("tout le Québec", "all of Québec"), "CA": ("tout le Canada", "all of Canada"),
+         "ZZ": ("hors Canada", "outside Canada")}
+
+
+def label(code: str, language: str = "fr") -> str:
+    """A region code of the vocabulary as a reader says it: 'Montréal', 'tout le Québec', 'Ontario',
+    'United Kingdom'; the code itself when unknown."""
+    from ..codes import REGIONS
+
+    i = 1 if language == "en" else 0
+    if code in REGIONS:
+        return REGIONS[code]
+    if code in _WIDE:
+        return _WIDE[code][i]
+    if code in _tables()["labels"]:
+        return _tables()["labels"][code][i]
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or getattr(country, "name", code) if country else code

@@ -57,7 +57,8 @@ def test_addresses(address, codes):
 
 
 @pytest.mark.parametrize("text,codes", [("Montréal", ("06",)), ("Laurentides (15)", ("15",)), ("Nova Scotia", ("CA-NS",)),
-                                         ("Paraguay", ("PY",)), ("Canada", ("CA",)), ("Chez nous", ())])
+                                         ("Paraguay", ("PY",)), ("Canada", ("CA",)), ("Chez nous", ()),
+                                         ("Québec", ("QC",)), ("Ville de Québec", ("03",))])
 def test_free_text_places(text, codes):
     assert places.place_regions(text) == codes
 

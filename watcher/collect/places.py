@@ -162,11 +162,13 @@ def address_regions(address: dict) -> tuple[str, ...]:
 def place_regions(text: Any) -> tuple[str, ...]:
     """A free-text place (an OCDS deliveryLocation description, a feed field): a Québec region by
     code or name, a city, a Canadian province or a country; () when none is recognised."""
+    province = province_code(text)
+    if province == "QC":  # "Québec" alone names the province more often than the city ("Ville de Québec": 03)
+        return ("QC",)
     for found in (region_code(text), city_region(text)):
         if found:
             return (found,)
-    province = province_code(text)
-    if province and province != "QC":
+    if province:
         return (province,)
     country = country_code(text)
     return (country,) if country and country != "CA" else ("CA",) if country == "CA" else ()

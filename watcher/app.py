@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from .collect import PARSERS, detect_stream, iter_files, open_source_file
 from .collect.fetch import Fetcher
@@ -35,7 +36,7 @@ from .store.contacts import KnownContact, latest_contact_by_name
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
 from .store import feedback as feedback_store
-from .store import repo, verdicts
+from .store import repo, verdicts, writing
 
 MONTREAL = ZoneInfo("America/Montreal")
 
@@ -72,6 +73,9 @@ def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
             report.errors.append(str(exc))
         except OSError as exc:
             report.errors.append(f"{path}: {exc.strerror or exc}")
+        except (WatcherError, MemoryError, RecursionError, ValueError, SQLAlchemyError) as exc:
+            # one bad file (a store refusal, a bug a hostile file triggers) never stops the next files
+            report.errors.append(f"{path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "))
     return report
 
 
@@ -100,7 +104,7 @@ def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
 
 def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list, report: ImportReport) -> None:
     """Save one chunk in one transaction: a crash loses at most the chunk in hand, never a half-saved notice."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:  # serialised with other writers: one change is never recorded twice
         counts = repo.save_notices(conn, notices, origin=path.name)
         report.notices_new += counts.new
         report.notices_updated += counts.updated
@@ -527,7 +531,7 @@ def collect(engine: Engine, cfg: Config, names: list[str] | None = None,
         chosen = [s for s in sources if s.name in names]  # named explicitly: run even if disabled
     else:
         chosen = [s for s in sources if s.enabled]
-    with Fetcher.from_config(cfg.fetch) as fetcher:
+    with Fetcher.from_config(cfg.fetch, stop=stop) as fetcher:  # SIGTERM ends a download at its next chunk
         reports = collect_all(engine, chosen, fetcher, stop)
     if cfg.daemon.coordinator_email:
         alerts = failing_alerts(engine, cfg.daemon.max_failures, cfg.delivery.sender, cfg.daemon.coordinator_email)

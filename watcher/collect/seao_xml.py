@@ -57,6 +57,8 @@ HEAD_SIZE = 64 * 1024  # the part of the file checked for a DOCTYPE before parsi
 PLACEHOLDER_NEQ = "1234567890"
 EMPTY_DATE = "1900-01-01"
 RECORDS = ("avis", "contrat")
+# The record tags as written (lower case since 2014, capitalised in 2013), in any namespace.
+RECORD_TAGS = tuple(f"{{*}}{variant}" for tag in RECORDS for variant in (tag, tag.capitalize(), tag.upper()))
 # Official region codes by their unpadded number, as <regionlivraison> writes them ("6" -> "06").
 OFFICIAL_REGIONS: dict[str, str] = {str(int(code)): code for code in REGIONS}
 _DIGITS = re.compile(r"[0-9]+")
@@ -73,8 +75,8 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
     if refusal:
         yield ParseError(name, None, refusal, fatal=True)
         return
-    events = etree.iterparse(
-        stream, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
+    events = etree.iterparse(  # events for the records only: lxml skips the fields' ends in C
+        stream, events=("end",), tag=RECORD_TAGS, resolve_entities=False, no_network=True, load_dtd=False,
         huge_tree=False, remove_comments=True, remove_pis=True,
     )
     as_of: datetime | None = None
@@ -82,15 +84,14 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         for _, element in events:
             parent = element.getparent()
             if parent is None or parent.getparent() is not None:
-                continue  # the root itself, or a field inside a record
+                continue  # the root itself, or an element of that name inside a record
             as_of = as_of or _as_of(parent)
-            if _local(element.tag) in RECORDS:
-                try:
-                    items = _record(element, as_of)
-                except _Bad as bad:
-                    items = [bad]
-                for item in items:
-                    yield ParseError(name, f"line {item.line}", item.message) if isinstance(item, _Bad) else item
+            try:
+                items = _record(element, as_of)
+            except _Bad as bad:
+                items = [bad]
+            for item in items:
+                yield ParseError(name, f"line {item.line}", item.message) if isinstance(item, _Bad) else item
             _release(element, parent)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
@@ -111,10 +112,14 @@ class _Fields:
     """The direct children of one element, by lower-case local name, read with SEAO's conventions."""
 
     def __init__(self, element: etree._Element) -> None:
-        self.line: int | None = element.sourceline
-        self.children: dict[str, etree._Element] = {}
-        for child in element:
-            self.children.setdefault(_local(child.tag), child)
+        self.element = element
+        known = _LOCAL.get  # _local inlined: this runs for every field of every record
+        # reversed: when a field is repeated, the first one wins
+        self.children = {known(child.tag) or _local(child.tag): child for child in reversed(element)}
+
+    @property
+    def line(self) -> int | None:
+        return self.element.sourceline
 
     def has(self, key: str) -> bool:
         return key in self.children
@@ -270,9 +275,18 @@ def _as_of(root: etree._Element) -> datetime | None:
     return datetime(end.year, end.month, end.day, 23, 59, tzinfo=MONTREAL)
 
 
+_LOCAL: dict[object, str] = {}
+
+
 def _local(tag: object) -> str:
-    """'{ns}Avis' -> 'avis'; '' for comments and processing instructions."""
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+    """'{ns}Avis' -> 'avis'; '' for comments and processing instructions. Remembered: a file
+    repeats the same few dozen tags hundreds of thousands of times."""
+    local = _LOCAL.get(tag)
+    if local is None:
+        local = tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+        if len(_LOCAL) < 4096:  # a hostile file with endless distinct tags cannot grow it
+            _LOCAL[tag] = local
+    return local
 
 
 def _release(element: etree._Element, parent: etree._Element) -> None:

@@ -68,8 +68,8 @@ def _judge_now(at: datetime | str) -> datetime | None:
 def cmd_init(args: argparse.Namespace) -> int:
     """Create or migrate the database to the latest schema."""
     cfg = _config(args)
-    open_store(cfg.database_url)
-    print(f"base de données prête / database ready: {cfg.database_url}")
+    engine = open_store(cfg.database_url)
+    print(f"base de données prête / database ready: {engine.url.render_as_string(hide_password=True)}")
     return 0
 
 
@@ -78,7 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     cfg = _config(args)
     engine = open_store(cfg.database_url)
     started = time.perf_counter()
-    report = app.import_paths(engine, args.paths)
+    report = app.import_paths(engine, args.paths, progress=_import_progress if sys.stderr.isatty() else None)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
@@ -94,6 +94,15 @@ def cmd_import(args: argparse.Namespace) -> int:
               f"{report.expenses} dépenses / expenses, {len(report.errors)} erreur(s) / error(s) "
               f"en / in {time.perf_counter() - started:.1f} s")
     return 1 if report.errors else 0
+
+
+def _import_progress(done: int, total: int, path: Path, report: app.ImportReport) -> None:
+    """One self-overwriting line on a terminal: files done, notices so far, the file in hand."""
+    line = (f"[{done}/{total}] {path.name}: {report.notices_new} nouveaux / new, {report.notices_updated} "
+            f"mis à jour / updated, {len(report.errors)} erreur(s) / error(s)")
+    width = shutil.get_terminal_size().columns - 1
+    print(f"\r{line[:width]:<{width}}",
+          end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
 def cmd_notices(args: argparse.Namespace) -> int:
@@ -140,10 +149,10 @@ def _check_thresholds(path: Path, loader=load_thresholds) -> list:
 def cmd_match(args: argparse.Namespace) -> int:
     """Match stored notices against the enterprise profiles."""
     cfg = _config(args)
-    rulebook = app.load_rulebook(cfg)
+    engine = open_store(cfg.database_url)
+    rulebook = app.load_rulebook(cfg, engine)  # a broken profile: its last good version, or skipped with a warning
     if args.enterprise and rulebook.enterprise(args.enterprise) is None:
         raise WatcherError(f"unknown enterprise {args.enterprise!r}", hint="watcher rules check lists the profiles")
-    engine = open_store(cfg.database_url)
     include_no = args.all or bool(args.notice and args.enterprise)
     count = 0
     for notice, m in app.matches(engine, rulebook, args.enterprise, args.notice, include_no=include_no,
@@ -161,11 +170,16 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     """Build each enterprise's digest: --preview DIR writes .eml files, --send delivers them."""
+    from . import operate
+
     cfg = _config(args)
-    rulebook = app.load_rulebook(cfg)
     engine = open_store(cfg.database_url)
-    outcomes = app.run_digests(engine, cfg, rulebook, preview_dir=args.preview, since=args.since,
-                               judge_now=_judge_now(args.at))
+    rulebook = app.load_rulebook(cfg, engine)
+    if args.preview:
+        outcomes = app.run_digests(engine, cfg, rulebook, preview_dir=args.preview, since=args.since,
+                                   judge_now=_judge_now(args.at))
+    else:  # recorded as a digest run (watcher status); temporary failures wait for the daemon's retry
+        outcomes = operate.send_digests(engine, cfg, rulebook, since=args.since, judge_now=_judge_now(args.at))
     failed = 0
     for o in outcomes:
         if o.ok:
@@ -226,8 +240,8 @@ def _day(when: datetime | None) -> str:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Explain one verdict: every criterion (pass/fail, level, evidence) and the facts it rests on."""
     cfg = _config(args)
-    rulebook = app.load_rulebook(cfg)
     engine = open_store(cfg.database_url)
+    rulebook = app.load_rulebook(cfg, engine)
     x = app.explain(engine, rulebook, args.notice, args.enterprise, now=_judge_now(args.at))
     if args.json:
         print(json.dumps(explanation_json(x), ensure_ascii=False))
@@ -341,20 +355,34 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Per source: last success, last error, failures in a row; exit 1 when one failed [daemon] max_failures times in a row."""
+    """Sources, digest runs and rule files at a glance; exit 1 when a source keeps failing or a rule file is broken."""
+    from datetime import timedelta, timezone
+
+    from . import ruleset
+    from .store import oplog
     from .store.runs import statuses
 
     cfg = _config(args)
     engine = open_store(cfg.database_url)
     with engine.connect() as conn:
         found = statuses(conn)
+        last_digest, last_retry = oplog.last_digest_run(conn, "digest"), oplog.last_digest_run(conn, "retry")
+        pending = oplog.pending_retries(conn, datetime.now(timezone.utc), timedelta(hours=cfg.daemon.retry_hours))
+    try:
+        broken = [b.as_json() for b in ruleset.load(cfg, engine, quiet=True).broken]
+    except RuleErrors as exc:  # thresholds or requirement phrases: shared by everyone, nothing serves
+        broken = [{"file": e.file, "errors": [str(e)], "serving_last_good": False} for e in exc.errors]
     failing = [s for s in found if s.consecutive_failures >= cfg.daemon.max_failures]
+    when = lambda d: d.astimezone(MONTREAL).strftime("%Y-%m-%d %H:%M") if d else "—"  # noqa: E731
     if args.json:
         print(json.dumps({"sources": [s.as_json() for s in found], "max_failures": cfg.daemon.max_failures,
-                          "failing": [s.source for s in failing]}, ensure_ascii=False))
+                          "failing": [s.source for s in failing],
+                          "digests": {"last_run": last_digest.as_json() if last_digest else None,
+                                      "last_retry": last_retry.as_json() if last_retry else None,
+                                      "pending_retries": pending},
+                          "rule_files": {"broken": broken}}, ensure_ascii=False))
     else:
         for s in found:
-            when = lambda d: d.astimezone(MONTREAL).strftime("%Y-%m-%d %H:%M") if d else "—"  # noqa: E731
             flag = "ÉCHEC / FAILING" if s in failing else "ok" if s.consecutive_failures == 0 else "erreur / error"
             print(f"{s.source:<24} {flag:<16} dernier succès / last success {when(s.last_success)}  "
                   f"échecs de suite / failures in a row {s.consecutive_failures}  passages / runs {s.runs}  "
@@ -363,7 +391,20 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"{'':<24} dernière erreur / last error ({when(s.last_error_at)}): {s.last_error}")
         if not found:
             print("aucun passage enregistré / no run recorded yet (watcher collect)")
-    return 1 if failing else 0
+        for label, run in (("digests", last_digest), ("retry", last_retry)):
+            if run:
+                print(f"{label:<24} dernier passage / last run {when(run.started_at)}  envoyés / sent {run.sent}  "
+                      f"refusés / refused {run.refused}  en échec / failed {run.failed}" + (f"  erreur / error: {run.error}" if run.error else ""))
+        if last_digest is None:
+            print(f"{'digests':<24} aucun envoi enregistré / no digest run recorded yet")
+        if pending:
+            print(f"{'':<24} à réessayer / pending retries ({len(pending)}): {', '.join(pending)}")
+        for b in broken:
+            serving = "dernière version valide en service / last good version serving" if b["serving_last_good"] else "ignoré / skipped"
+            print(f"fichier invalide / broken file {b['file']} ({serving})")
+            for e in b["errors"]:
+                print(f"    {e}")
+    return 1 if failing or broken else 0
 
 
 def cmd_sources_kinds(args: argparse.Namespace) -> int:
@@ -380,35 +421,61 @@ def cmd_sources_kinds(args: argparse.Namespace) -> int:
 def cmd_sources_list(args: argparse.Namespace) -> int:
     """List the declared sources (sources/*.toml) with their kind, schedule and state."""
     cfg = _config(args)
-    for s in app.load_sources(cfg.sources_dir):
+    from . import ruleset
+
+    for s in ruleset.load(cfg).sources:  # a broken file: a warning naming it, the others listed
         state = "actif / enabled" if s.enabled else "désactivé / disabled"
         print(f"{s.name:<24} {s.kind:<11} [{s.schedule}] {state:<21} {s.url}")
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the daemon: each source on its schedule, digests on [daemon] digest_schedule; stops cleanly on SIGTERM/SIGINT."""
-    import logging
-
+    """Run the daemon: sources and digests on their schedules, retries; SIGHUP reloads, SIGTERM stops."""
+    from . import logs, metrics, operate, ruleset
     from .schedule import run_daemon
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     cfg = _config(args)
+    logs.setup(cfg.daemon.log_level, cfg.daemon.log_format, args.verbose)
     engine = open_store(cfg.database_url)
-    app.load_rulebook(cfg)  # refuse to start on broken rule files rather than fail at the first digest
-    def collect_then_alert(stop, name: str) -> None:
-        app.collect(engine, cfg, [name], stop)
-        app.run_alerts(engine, cfg, app.load_rulebook(cfg))  # [digest] alert_days: closing soon, at once
+    broken: list = []
 
-    jobs = [(f"source:{s.name}", s.schedule, (lambda stop, name=s.name: collect_then_alert(stop, name)))
-            for s in app.load_sources(cfg.sources_dir) if s.enabled]
-    # One digest job per schedule: profiles may set their own ([digest] schedule), the rest use the default.
-    schedules: dict[str, list[str]] = {}
-    for ent in app.load_rulebook(cfg).enterprises:
-        schedules.setdefault(ent.digest_schedule or cfg.daemon.digest_schedule, []).append(ent.id)
-    for i, (cron, ids) in enumerate(sorted(schedules.items())):
-        jobs.append((f"digests:{i}", cron, lambda stop, ids=ids: app.run_digests(
-            engine, cfg, app.load_rulebook(cfg), judge_now=datetime.now(MONTREAL), only=ids)))  # live: closed notices drop out
+    def rules() -> ruleset.RuleSet:
+        """Rule and source files read again; broken ones skipped (last good version serving), the coordinator told once."""
+        found = ruleset.load(cfg, engine)
+        broken[:] = found.broken
+        operate.alert_broken_files(engine, cfg, found.broken)
+        return found
+
+    def collect_then_alert(stop, names: list[str] | None) -> None:
+        app.collect(engine, cfg, names, stop)
+        app.run_alerts(engine, cfg, rules().rulebook)  # [digest] alert_days: closing soon, at once
+
+    def digests(stop, ids: list[str] | None) -> None:  # live: closed notices drop out
+        operate.send_digests(engine, cfg, rules().rulebook, only=ids, judge_now=datetime.now(MONTREAL))
+
+    def jobs() -> list:
+        found = rules()
+        out = [(f"source:{s.name}", s.schedule, (lambda stop, name=s.name: collect_then_alert(stop, [name])))
+               for s in found.sources if s.enabled]
+        # One digest job per schedule: profiles may set their own ([digest] schedule), the rest use the default.
+        schedules: dict[str, list[str]] = {}
+        for ent in found.rulebook.enterprises:
+            schedules.setdefault(ent.digest_schedule or cfg.daemon.digest_schedule, []).append(ent.id)
+        for i, (cron, ids) in enumerate(sorted(schedules.items())):
+            out.append((f"digests:{i}", cron, lambda stop, ids=ids: digests(stop, ids)))
+        out.append(("retry", cfg.daemon.retry_schedule, lambda stop: operate.retry_pending(
+            engine, cfg, rules().rulebook, judge_now=datetime.now(MONTREAL))))
+        return out
+
+    def at_start(stop) -> None:  # --now: collect first, then the digests that can use what came in
+        collect_then_alert(stop, None)
+        if not stop.is_set():
+            digests(stop, None)
+
+    registry = metrics.registry_for(engine, lambda: len(broken), cfg.daemon.retry_hours)
+    if cfg.metrics.port:
+        metrics.serve(registry, cfg.metrics.port, cfg.metrics.address)
+    after_job = (lambda: metrics.write_textfile(registry, cfg.metrics.textfile)) if cfg.metrics.textfile else None
     web = None
     if cfg.web.enabled:  # the console beside the jobs, in a thread of its own
         import threading
@@ -418,7 +485,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         web = server(cfg, engine)
         threading.Thread(target=web.run, name="web", daemon=True).start()
     try:
-        run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
+        run_daemon(jobs(), engine, cfg.daemon.standby_poll, reload=jobs, at_start=at_start if args.now else None,
+                   after_job=after_job)
     finally:
         if web is not None:
             web.should_exit = True
@@ -428,8 +496,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_consortia(args: argparse.Namespace) -> int:
     """Candidate consortia for one notice: who covers what, who leads, each share, and why."""
     cfg = _config(args)
-    rulebook = app.load_rulebook(cfg)
     engine = open_store(cfg.database_url)
+    rulebook = app.load_rulebook(cfg, engine)
     proposal = app.consortia(engine, rulebook, args.notice, max_size=args.max_size, now=_judge_now(args.at))
     lang = cfg.digest.language
     if args.json:
@@ -699,15 +767,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_help(parser: argparse.ArgumentParser) -> None:
+    """`watcher --help` lists each command with one line (the first of its docstring); the
+    command's own --help shows the whole docstring."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                sub = action.choices[choice.dest]
+                full = (choice.help or "").strip()
+                if full and sub.description is None:
+                    sub.description = " ".join(full.split())
+                first = " ".join(full.split()).split(". ")[0].rstrip(".")
+                for cut in ("; ", ": ", " (", ", "):
+                    if len(first) > 60 and cut in first:
+                        first = first.split(cut)[0]
+                choice.help = first
+                _one_line_help(sub)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    from .redact import RedactingFilter, redact
+
+    logging.basicConfig(level=logging.WARNING, format="watcher: %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     parser = build_parser()
+    _one_line_help(parser)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `watcher match ... | head`: the reader left; end quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the final flush at exit cannot fail again
+        return 141  # 128 + SIGPIPE, as a C tool killed by the broken pipe would report
     except WatcherError as exc:
         if args.verbose:
-            raise
-        print(f"watcher: {exc}", file=sys.stderr)
+            import traceback
+
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
+            return 1
+        print(f"watcher: {redact(str(exc))}", file=sys.stderr)
         if exc.hint and not isinstance(exc, RuleErrors):
             print(f"  → {exc.hint}", file=sys.stderr)
         elif isinstance(exc, RuleErrors):
@@ -715,6 +818,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception:  # a bug: the traceback is wanted, the passwords are not
+        import traceback
+
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 from ..codes import CATEGORIES, METHOD_LABELS, REGIONS
 from ..collect.places import label as region_label
 from ..errors import ConfigError
+from ..limits import safe_url
 from ..models import Digest, DigestItem, Reason
 from .links import Links
 
@@ -216,7 +217,7 @@ class Renderer:
 def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
     n, m = item.notice, item.match
     loc = t["locale"]
-    url = n.url if n.url and n.url.lower().startswith(("https://", "http://")) else None
+    url = safe_url(n.url)
     reasons = " · ".join(("⚠ " if not r.ok else "") + _one_line(r.text(lang)) for r in m.reasons)
     return ItemView(
         title=_one_line(n.title),
@@ -368,9 +369,10 @@ def closing_calendar(digest: Digest, t: dict[str, Any]) -> bytes | None:
         event.add("dtstart", n.closing_at.astimezone(MONTREAL))
         event.add("dtend", n.closing_at.astimezone(MONTREAL))
         event.add("summary", t["ics_summary"].format(title=_one_line(n.title)))
-        if n.url:
-            event.add("url", n.url)
-        event.add("description", f"{_one_line(n.buyer_name)}\n{n.url or ''}")
+        url = safe_url(n.url)  # a CR/LF or javascript: URL stored before the ingest checks never reaches the .ics
+        if url:
+            event.add("url", url)
+        event.add("description", f"{_one_line(n.buyer_name)}\n{url or ''}")
         cal.add_component(event)
     return cal.to_ical()
 

@@ -118,7 +118,8 @@ def test_a_crash_after_two_mails_then_a_restart_delivers_each_digest_once(setup,
     again = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert again.returncode == 0, again.stderr
     per_enterprise = Counter(m["X-Watcher-Enterprise"] for m in smtp_server.messages)
-    assert len(per_enterprise) == len(rulebook.enterprises) and set(per_enterprise.values()) == {1}, per_enterprise
+    # every example enterprise with an open call in 2018-2019 (all but reboot-montreal) once
+    assert len(per_enterprise) == len(rulebook.enterprises) - 1 and set(per_enterprise.values()) == {1}, per_enterprise
     final = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert final.returncode == 0 and sum(Counter(m["X-Watcher-Enterprise"] for m in smtp_server.messages).values()) == len(per_enterprise)
 

@@ -24,6 +24,7 @@ from .digest.build import build_digest, describe_changes
 from .digest.deliver import DeliveryResult, Outbox, deliver
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
+from .match import MATCHER_VERSION
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -122,7 +123,8 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
     """Judge (as published) what changed since the stored verdicts: new or changed notices for every
     enterprise, every notice for an enterprise whose profile or the shared rules changed. Returns
     the number of (notice, enterprise) pairs judged: 0 when nothing changed."""
-    hashes = verdicts.profile_hashes(rulebook.enterprises, f"{rulebook.thresholds!r}|{rulebook.requirements!r}")
+    hashes = verdicts.profile_hashes(rulebook.enterprises,
+                                     f"{MATCHER_VERSION}|{rulebook.thresholds!r}|{rulebook.requirements!r}")
     with engine.connect() as conn:
         changed_notices, changed_ents, gone = verdicts.stale(conn, hashes)
     if not (changed_notices or changed_ents or gone):
@@ -421,7 +423,7 @@ def explain(engine: Engine, rulebook: Rulebook, notice_id: str, enterprise_id: s
     judge = judge_for(engine, rulebook)
     notice = found[0]
     (m,) = judge.judge(notice, [enterprise_id], now=now)
-    return Explanation(notice, enterprise, m, judge.facts(notice), judge.requirements(notice), now)
+    return Explanation(notice, enterprise, m, judge.facts(notice, as_published=now is None), judge.requirements(notice), now)
 
 
 def backtest(engine: Engine, rulebook: Rulebook, profiles: list[Enterprise],

@@ -22,6 +22,7 @@ from .collect.runner import RunReport, collect_all, failing_alerts
 from .config import Config
 from .digest.build import build_digest, describe_changes
 from .digest.deliver import DeliveryResult, Outbox, deliver
+from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION
@@ -32,6 +33,7 @@ from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
+from .store import feedback as feedback_store
 from .store import repo, verdicts
 
 MONTREAL = ZoneInfo("America/Montreal")
@@ -198,7 +200,9 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     restart never sends it twice and loses nothing. Then the coordinator's digest, if configured."""
     now = now or datetime.now(timezone.utc)
     judge = judge_for(engine, rulebook)
-    renderer = Renderer(cfg.templates_dir)
+    renderer = Renderer(cfg.templates_dir, links_for(cfg.web))
+    with engine.connect() as conn:
+        stopped = feedback_store.unsubscribed(conn)  # one-click unsubscribes: no mail at all for them
     contacts = {e.id: (e.name, e.emails, e.consortium_share_contact) for e in rulebook.enterprises}
     pairs: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
     for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
@@ -208,7 +212,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
     chosen = set(only) if only is not None else None
     for ent in rulebook.enterprises:
-        if chosen is not None and ent.id not in chosen:
+        if (chosen is not None and ent.id not in chosen) or ent.id in stopped:
             continue
         plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
         if plan is not None:
@@ -303,7 +307,9 @@ def run_alerts(engine: Engine, cfg: Config, rulebook: Rulebook, now: datetime | 
     """Immediate mails, between weekly digests, for profiles with [digest] alert_days: each realistic
     notice closing within that many days, never mailed to them before, once (reason "alert")."""
     now = now or datetime.now(timezone.utc)
-    wanted = [e for e in rulebook.enterprises if e.alert_days > 0]
+    with engine.connect() as conn:
+        stopped = feedback_store.unsubscribed(conn)
+    wanted = [e for e in rulebook.enterprises if e.alert_days > 0 and e.id not in stopped]
     if not wanted:
         return []
     sub = replace(rulebook, enterprises=tuple(wanted))

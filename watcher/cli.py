@@ -13,20 +13,29 @@ from datetime import datetime, time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import __version__, app
+from . import __version__
 from .config import Config, load_config
 from .errors import RuleErrors, WatcherError
-from .rules import check_requirement_rules, check_rules, load_thresholds
-from .sources import check_sources
-from .serialize import match_json, notice_json
-from .store import open_store
-from .store import repo
-from .match import backtest
-from .match.requirements import extract
-from .match.verdict import known_value
-from .rules import load_requirement_rules
-from .rules.enterprises import load_enterprise
-from .serialize import explanation_json, requirements_json
+from .lazy import LazyModule, lazy_function
+
+# Everything heavy is imported at first use: `watcher --help` loads none of it, `watcher status`
+# only SQLAlchemy (issue 16). Add new imports of watcher modules the same way.
+app = LazyModule("watcher.app")
+repo = LazyModule("watcher.store.repo")
+backtest = LazyModule("watcher.match.backtest")
+open_store = lazy_function("watcher.store", "open_store")
+check_requirement_rules = lazy_function("watcher.rules", "check_requirement_rules")
+check_rules = lazy_function("watcher.rules", "check_rules")
+load_thresholds = lazy_function("watcher.rules", "load_thresholds")
+load_requirement_rules = lazy_function("watcher.rules", "load_requirement_rules")
+load_enterprise = lazy_function("watcher.rules.enterprises", "load_enterprise")
+check_sources = lazy_function("watcher.sources", "check_sources")
+match_json = lazy_function("watcher.serialize", "match_json")
+notice_json = lazy_function("watcher.serialize", "notice_json")
+explanation_json = lazy_function("watcher.serialize", "explanation_json")
+requirements_json = lazy_function("watcher.serialize", "requirements_json")
+extract = lazy_function("watcher.match.requirements", "extract")
+known_value = lazy_function("watcher.match.verdict", "known_value")
 
 MONTREAL = ZoneInfo("America/Montreal")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -397,7 +406,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     for i, (cron, ids) in enumerate(sorted(schedules.items())):
         jobs.append((f"digests:{i}", cron, lambda stop, ids=ids: app.run_digests(
             engine, cfg, app.load_rulebook(cfg), judge_now=datetime.now(MONTREAL), only=ids)))  # live: closed notices drop out
-    run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
+    web = None
+    if cfg.web.enabled:  # the console beside the jobs, in a thread of its own
+        import threading
+
+        from .web import server
+
+        web = server(cfg, engine)
+        threading.Thread(target=web.run, name="web", daemon=True).start()
+    try:
+        run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
+    finally:
+        if web is not None:
+            web.should_exit = True
     return 0
 
 
@@ -479,6 +500,61 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
               "puis / then: watcher rules check", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """Serve the coordinators' console and the digest's feedback and unsubscribe pages ([web] in config.toml)."""
+    from .web import server
+
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    server(cfg, engine, args.host, args.port).run()
+    return 0
+
+
+def cmd_web_adduser(args: argparse.Namespace) -> int:
+    """Create a console account, or change its password (asked twice, or read from standard input)."""
+    import getpass
+
+    from .store import feedback as fb
+    from .web.security import hash_password
+
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("mot de passe / password: ")
+        if getpass.getpass("encore / again: ") != password:
+            raise WatcherError("les mots de passe diffèrent / passwords differ")
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        raise WatcherError(str(exc)) from None
+    with engine.begin() as conn:
+        new = fb.add_user(conn, args.username, hashed)
+    print(f"{args.username}: {'compte créé / account created' if new else 'mot de passe changé / password changed'}")
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Digest feedback as relevance labels (JSON lines: notice, enterprise, trade, digest, note, week)."""
+    from . import console
+
+    cfg = _config(args)
+    engine = open_store(cfg.database_url)
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        count = 0
+        for label in console.export_labels(engine):
+            out.write(json.dumps(label, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if args.out:
+            out.close()
+    if args.out:
+        print(f"{args.out}: {count} étiquette(s) / label(s)", file=sys.stderr)
     return 0
 
 
@@ -595,6 +671,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--id", help="profile id (default: from the enterprise's name)")
     r.add_argument("--out", help="write the rule file here (default: print it)")
     r.set_defaults(func=cmd_profile_suggest)
+
+    s = sub.add_parser("web", help=cmd_web.__doc__)
+    s.add_argument("--host", help="listen address (default [web] host)")
+    s.add_argument("--port", type=int, help="port (default [web] port)")
+    s.set_defaults(func=cmd_web)
+    wsub = s.add_subparsers(dest="web_command", metavar="SUBCOMMAND")
+    r = wsub.add_parser("adduser", help=cmd_web_adduser.__doc__)
+    r.add_argument("username", help="login name")
+    r.add_argument("--password-stdin", action="store_true", help="read the password from the first line of standard input")
+    r.set_defaults(func=cmd_web_adduser)
+
+    s = sub.add_parser("feedback", help="digest feedback: export it as relevance labels")
+    fsub = s.add_subparsers(dest="feedback_command", required=True, metavar="SUBCOMMAND")
+    r = fsub.add_parser("export", help=cmd_feedback_export.__doc__)
+    r.add_argument("--out", help="write to this file (default: standard output)")
+    r.set_defaults(func=cmd_feedback_export)
     return p
 
 

@@ -62,6 +62,18 @@ class DaemonConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The coordinators' console and the public feedback/unsubscribe links (watcher/web/)."""
+
+    enabled: bool = False  # off unless asked: `watcher run` then serves it too
+    host: str = "127.0.0.1"  # behind a reverse proxy, keep it on the loopback
+    port: int = 8080
+    secret: str | None = None  # signs digest links and session cookies; required when enabled
+    base_url: str | None = None  # public address digest links point to, e.g. https://veille.example.org
+    session_minutes: int = 480  # a console session ends this long after login
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str = "sqlite:///watcher.db"
     sources_dir: Path = Path("sources")
@@ -71,6 +83,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     path: Path | None = None  # the file this came from; None for the embedded defaults
 
 
@@ -87,6 +100,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "fetch": {"user_agent": str, "timeout": (int, float), "max_bytes": int, "min_interval": (int, float),
               "retries": int, "respect_robots": bool},
     "daemon": {"digest_schedule": str, "max_failures": int, "coordinator_email": str, "standby_poll": (int, float)},
+    "web": {"enabled": bool, "host": str, "port": int, "secret": str, "base_url": str, "session_minutes": int},
 }
 
 
@@ -180,6 +194,7 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
             CronTrigger.from_crontab(dm["digest_schedule"])
         except ValueError as exc:
             _fail(path, text, "daemon.digest_schedule", f"invalid cron (minute hour day month weekday): {exc}")
+    web = _web(path, text, data.get("web", {}))
     fetch_defaults, daemon_defaults = FetchConfig(), DaemonConfig()
     return Config(
         database_url=url,
@@ -221,8 +236,31 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
             coordinator_email=dm.get("coordinator_email"),
             standby_poll=float(dm.get("standby_poll", daemon_defaults.standby_poll)),
         ),
+        web=web,
         path=path,
     )
+
+
+def _web(path: Path, text: str, wb: dict[str, Any]) -> WebConfig:
+    """[web]: a secret long enough to sign links, and an absolute http(s) base_url, when enabled."""
+    defaults = WebConfig()
+    if "port" in wb and not 0 < wb["port"] < 65536:
+        _fail(path, text, "web.port", "must be between 1 and 65535")
+    if wb.get("session_minutes", 1) < 1:
+        _fail(path, text, "web.session_minutes", "must be 1 or more")
+    base = wb.get("base_url")
+    if base is not None and not base.lower().startswith(("https://", "http://")):
+        _fail(path, text, "web.base_url", f"{base!r} must be an absolute http(s) address, e.g. https://veille.example.org")
+    secret = wb.get("secret")
+    if secret is not None and len(secret) < 32:
+        _fail(path, text, "web.secret", "at least 32 characters (python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    if wb.get("enabled"):
+        for key, value in (("secret", secret), ("base_url", base)):
+            if not value:
+                _fail(path, text, "web.enabled", f"web.{key} is required when the console is enabled")
+    return WebConfig(enabled=wb.get("enabled", False), host=wb.get("host", defaults.host), port=wb.get("port", defaults.port),
+                     secret=secret, base_url=base.rstrip("/") if base else None,
+                     session_minutes=wb.get("session_minutes", defaults.session_minutes))
 
 
 def _resolve(cfg: Config, root: Path) -> Config:

@@ -27,6 +27,24 @@ class Bidder:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """The buyer's contact person as a notice states it (CanadaBuys contactInfo*, OCDS contactPoint)."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Code:
+    """A classification code with its scheme: ("UNSPSC", "76111500"), ("CPV", "45000000"), ("GSIN", "N7050")."""
+
+    scheme: str
+    code: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class Notice:
     """A procurement notice, whatever its source, in the shape the store and the matcher share.
 
@@ -47,7 +65,9 @@ class Notice:
     nature: str = "other"  # one of NATURES
     categories: tuple[str, ...] = ()  # SEAO categories, codes only: ("S9",)
     unspsc: tuple[str, ...] = ()
-    regions: tuple[str, ...] = ()  # Québec administrative regions "01".."17"
+    # "01".."17" Québec regions, "QC" all of Québec, "CA-ON"… other provinces, "CA" all of Canada,
+    # ISO 3166 alpha-2 outside Canada ("ZZ": abroad, country not named); () = unknown (collect/places.py)
+    regions: tuple[str, ...] = ()
     published_at: datetime | None = None  # time zone aware
     closing_at: datetime | None = None  # time zone aware
     awarded_on: date | None = None
@@ -55,6 +75,14 @@ class Notice:
     description: str = ""
     bidders: tuple[Bidder, ...] = ()
     as_of: datetime | None = None
+    # Added for issue 14; at their defaults they stay out of the content hash (store/repo.py).
+    currency: str = "CAD"  # ISO 4217 of estimated_value and every amount of the notice; "" = not stated
+    codes: tuple[Code, ...] = ()  # every classification code with its scheme (UNSPSC, CPV, GSIN, SEAO…)
+    contacts: tuple[Contact, ...] = ()
+    title_built: bool = False  # the source has no title: built from the category, buyer and nature
+    contract_start: date | None = None  # expected contract period, when the source states it
+    contract_end: date | None = None
+    trade_agreements: tuple[str, ...] = ()
 
     @property
     def awarded_value(self) -> float | None:

@@ -19,13 +19,23 @@ def _iso(value: datetime | date | None) -> str | None:
 
 
 def notice_json(n: Notice) -> dict:
+    """A notice for `watcher notices --json`: regions in the agreed vocabulary (collect/places.py),
+    amounts with their `currency`, `codes` as {scheme, code, label}, `contacts` as {name, email, phone,
+    seen} (seen: when the notice stated it), the description, and whether the title was built."""
+    seen = n.as_of or n.published_at
     return {
         "id": n.id, "source": n.source, "reference": n.reference, "url": n.url, "title": n.title,
         "buyer": {"name": n.buyer_name, "id": n.buyer_id, "municipal": n.municipal},
         "notice_type": n.notice_type, "method": n.method, "nature": n.nature,
         "categories": list(n.categories), "unspsc": list(n.unspsc), "regions": list(n.regions),
         "published_at": _iso(n.published_at), "closing_at": _iso(n.closing_at), "awarded_on": _iso(n.awarded_on),
-        "estimated_value": n.estimated_value, "awarded_value": n.awarded_value,
+        "estimated_value": n.estimated_value, "awarded_value": n.awarded_value, "currency": n.currency or None,
+        "codes": [{"scheme": c.scheme, "code": c.code, "label": c.label or None} for c in n.codes],
+        "contacts": [{"name": c.name or None, "email": c.email or None, "phone": c.phone or None,
+                      "seen": _iso(seen.astimezone(MONTREAL).date()) if seen else None} for c in n.contacts],
+        "title_built": n.title_built, "description": n.description or None,
+        "contract_start": _iso(n.contract_start), "contract_end": _iso(n.contract_end),
+        "trade_agreements": list(n.trade_agreements),
         "bidders": [
             {"name": b.name, "neq": b.neq, "amount": b.amount, "winner": b.winner, "contract_amount": b.contract_amount}
             for b in n.bidders

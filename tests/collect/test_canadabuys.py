@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from watcher.collect import canadabuys
 from watcher.errors import ParseError
-from watcher.models import Notice
+from watcher.models import Code, Contact, Notice
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "canadabuys"
 EXCERPT = DATA / "openTenderNotice-excerpt.csv"
@@ -58,8 +58,8 @@ def test_star_codes_and_multi_value_cells() -> None:
     assert many.unspsc[:2] == ("13100000", "24101700")
     assert notices["canadabuys:MX-444099575427"].nature == "services"  # "*SRV\n*GD": the first one
     assert notices["canadabuys:SSC-25-00031252:T"].nature == "services"  # *SRVTGD
-    assert notices["canadabuys:cb-6-70690140"].regions == ("06",)  # "*Montréal\n*Edmonton"
-    assert notices["canadabuys:SSC-26-00034375:T"].regions == ()  # "*Quebec (except NCR)": region unknown
+    assert notices["canadabuys:cb-6-70690140"].regions == ("06", "CA-AB")  # "*Montréal\n*Edmonton"
+    assert notices["canadabuys:SSC-26-00034375:T"].regions == ("QC",)  # "*Quebec (except NCR)"
 
 
 def test_methods() -> None:
@@ -106,3 +106,19 @@ def test_stream_left_open_and_sniff() -> None:
     assert not stream.closed
     assert canadabuys.sniff(EXCERPT.read_bytes()[:4096], "x.csv")
     assert not canadabuys.sniff(b'{"releases": []}', "x.json")
+
+
+def test_contacts_codes_and_details() -> None:
+    notices = _notices()
+    n = notices["canadabuys:SSC-26-00034375:T"]
+    assert n.contacts == (Contact("Eleanor,Cesare", "", "613 219-8366"),)  # no e-mail published
+    assert Code("GSIN", "N7050", "Composants, traitement automatique de l'information") in n.codes
+    assert Code("CanadaBuys category", "GD") in n.codes and n.currency == "CAD"
+    assert n.trade_agreements == ("Accord de libre-échange canadien (ALEC)",)
+    m = notices["canadabuys:cb-858-67519617"]
+    assert [c.code for c in m.codes if c.scheme == "UNSPSC"] == list(m.unspsc)  # every UNSPSC code kept with its scheme
+    assert m.contacts[0].email == "davide.gallobamford@forces.gc.ca"
+    en = _notices({"language": "en"})["canadabuys:SSC-26-00034375:T"]
+    assert Code("GSIN", "N7050", "ADP Components") in en.codes
+    dated = [x for x in notices.values() if x.contract_start]
+    assert dated and all(x.contract_end >= x.contract_start for x in dated)

@@ -17,9 +17,17 @@ contract award notice" (ACAN), "Non-competitive", "Limited tendering", "sole sou
 tendering reason → gre_a_gre, else other. Nature from the procurement category: CNST →
 construction, GD → goods, SRV and SRVTGD (services related to goods) → services; when several
 are listed the first one is kept. UNSPSC codes from the `unspsc` column (`*` stripped).
-Regions: delivery regions are provinces ("Quebec (except NCR)"), the NCR or cities; a province
-does not tell the Québec administrative region, so regions stay empty, except for the few cities
-that lie wholly in one region (Montréal → 06, Laval → 13, Québec City → 03, Gatineau → 07).
+Regions (collect/places.py, table watcher/data/places/canadabuys-regions.csv): regions of delivery
+are provinces ("Quebec (except NCR)" → QC, "Ontario (except NCR)" → CA-ON), the NCR (07 and CA-ON),
+"Canada" → CA, "Foreign" → ZZ, "World" → CA and ZZ, "Unspecified" → unknown, or cities (Montréal →
+06, Edmonton → CA-AB). Regions of opportunity say where suppliers may be; when no delivery region
+is given and they name provinces or cities (narrower than Canada), they are used instead: a
+procurement reserved to suppliers of a province is delivered there. Most rows (26 of the 40
+sample rows) give neither: regions unknown.
+Also read: the contact person (`contactInfoName/Email/Phone`) as a Contact; the GSIN and UNSPSC
+codes with their descriptions as Codes; the procurement category as codes of scheme
+"CanadaBuys category" (CNST, GD, SRV, SRVTGD); trade agreements; the expected contract start and end
+dates. Currency: CAD (federal notices do not state another).
 Cancelled notices (status "Cancelled") stay notices with "annulé / cancelled" in notice_type.
 Options: `language` = "fr" (default) or "en": the language of title, buyer, notice type and URL,
 and which text comes first in the description (both are kept).
@@ -35,13 +43,13 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from ..errors import ParseError
-from ..models import Notice
+from ..models import Code, Contact, Notice
 from .feed import html_text
 from .ocds import fold
+from .places import canadabuys_regions
 
 EASTERN = ZoneInfo("America/Toronto")
 _NATURES = {"CNST": "construction", "GD": "goods", "SRV": "services", "SRVTGD": "services"}
-_CITIES = {"montreal": "06", "laval": "13", "quebec city": "03", "ville de quebec": "03", "gatineau": "07"}
 _REQUIRED = ("title", "referenceNumber", "solicitationNumber", "tenderClosingDate")
 csv.field_size_limit(max(csv.field_size_limit(), 16 << 20))  # some descriptions exceed the 128 KiB default
 
@@ -131,6 +139,39 @@ def _when(value: str, field: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=EASTERN)
 
 
+def _regions(row: _Row) -> tuple[str, ...]:
+    """Delivery regions, else regions of opportunity narrower than Canada (see the docstring)."""
+    delivery, _ = canadabuys_regions(row.values("regionsOfDelivery", "eng") or row.values("regionsOfDelivery", "fra"))
+    if delivery:
+        return delivery
+    opportunity, _ = canadabuys_regions(row.values("regionsOfOpportunity", "eng") or row.values("regionsOfOpportunity", "fra"))
+    return () if {"CA", "ZZ"} & set(opportunity) else opportunity
+
+
+def _codes(row: _Row) -> tuple[Code, ...]:
+    """UNSPSC and GSIN codes with their description (same line order in both cells), then the categories."""
+    out = []
+    for scheme, key, described in (("UNSPSC", "unspsc", "unspscDescription"), ("GSIN", "gsin", "gsinDescription")):
+        labels = [v.strip().lstrip("*").strip() for v in row.get(described).splitlines()]
+        labels = [v for v in labels if v]
+        codes = row.values(key)
+        out += [Code(scheme, c, labels[i] if len(labels) == len(codes) else "") for i, c in enumerate(codes)]
+    out += [Code("CanadaBuys category", c.upper()) for c in row.values("procurementCategory")]
+    return tuple(dict.fromkeys(out))
+
+
+def _contacts(row: _Row) -> tuple[Contact, ...]:
+    name = " ".join(row.get("contactInfoName").split())
+    email = row.get("contactInfoEmail").strip()
+    phone = " ".join(row.get("contactInfoPhone").replace("(    )", "").split())
+    return (Contact(name, email, phone),) if name or email or phone else ()
+
+
+def _day(value: str, field: str):
+    when = _when(value, field)
+    return when.date() if when else None
+
+
 def _method(row: _Row) -> str:
     label = fold(row.get("procurementMethod", "eng") or row.get("procurementMethod"))
     if row.get("limitedTenderingReason") or any(w in label for w in ("advance contract award", "non-competitive",
@@ -163,8 +204,11 @@ def _notice(row: _Row, name: str, line: int) -> Notice:
         reference=row.get("solicitationNumber") or None, url=row.get("noticeURL") or None, notice_type=notice_type,
         method=_method(row), nature=_NATURES.get(categories[0].upper(), "other") if categories else "other",
         unspsc=tuple(dict.fromkeys(v for v in row.values("unspsc") if v.isdigit())),
-        regions=tuple(sorted({_CITIES[fold(v)] for v in row.values("regionsOfDelivery", "eng") if fold(v) in _CITIES})),
+        regions=_regions(row),
         published_at=published, closing_at=_when(row.get("tenderClosingDate"), "tenderClosingDate"),
         description="\n\n".join(dict.fromkeys(x for x in (first, second) if x)),
         as_of=_when(row.get("amendmentDate"), "amendmentDate") or published,
+        codes=_codes(row), contacts=_contacts(row), trade_agreements=tuple(v for v in row.values("tradeAgreements") if fold(v) not in ("none", "aucun")),
+        contract_start=_day(row.get("expectedContractStartDate"), "expectedContractStartDate"),
+        contract_end=_day(row.get("expectedContractEndDate"), "expectedContractEndDate"),
     )

@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 from ..codes import CATEGORIES, METHOD_LABELS, REGIONS
 from ..errors import ConfigError
 from ..models import Digest, DigestItem
+from .links import Links
 
 MONTREAL = ZoneInfo("America/Montreal")
 LANGUAGES = ("fr", "en")  # the first is the default
@@ -73,13 +74,16 @@ class ItemView:
     requirements: str = ""  # sureties, insurance, licences asked (stated or inferred)
     team: tuple[str, ...] = ()  # consortium proposal lines
     change: str = ""  # for an amendment: what changed
+    feedback_yes: str = ""  # signed "pertinent" link ([web] secret and base_url set)
+    feedback_no: str = ""  # signed "pas pour nous" link
 
 
 class Renderer:
     """Holds one Jinja2 environment and the compiled templates, so a run renders many digests cheaply."""
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path, links: Links | None = None) -> None:
         self.templates_dir = Path(templates_dir)
+        self.links = links  # None: no feedback links, unsubscribe by mail only
         self.env = Environment(
             loader=FileSystemLoader(self.templates_dir),
             autoescape=select_autoescape(enabled_extensions=("html", "html.j2")),
@@ -122,6 +126,7 @@ class Renderer:
             "omitted": _plural(t, "omitted", digest.omitted).format(count=digest.omitted) if digest.omitted else "",
             "why": t["why"].format(name=name, id=ent.id),
             "unsubscribe": t["unsubscribe"].format(address=sender_address, subject=unsubscribe_subject),
+            "unsubscribe_url": self.links.unsubscribe_url(ent.id) if self.links else "",
             "profile_help": profile_help.strip(),
         }
         msg = EmailMessage(policy=POLICY)
@@ -132,7 +137,12 @@ class Renderer:
             msg["Reply-To"] = reply_to
         msg["Date"] = rfc2822_date(digest.generated_at)
         msg["Message-ID"] = message_id or make_msgid(idstring=ent.id, domain=_domain(sender_address))
-        msg["List-Unsubscribe"] = f"<mailto:{quote(sender_address, safe='@')}?subject={quote(unsubscribe_subject)}>"
+        mailto = f"<mailto:{quote(sender_address, safe='@')}?subject={quote(unsubscribe_subject)}>"
+        if self.links:  # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the https URL
+            msg["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>, {mailto}"
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        else:
+            msg["List-Unsubscribe"] = mailto
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
         msg["X-Watcher-Enterprise"] = ent.id  # lets the outbox name files by enterprise
         # quoted-printable always: 7-bit safe on any server, and the same encoding whatever the content.
@@ -153,6 +163,9 @@ class Renderer:
         value = view.value
         if facts is not None and facts.estimated and facts.value is not None:
             value = f"{money(facts.value, t['locale'])} ({t['estimate']})"
+        if self.links:
+            view = replace(view, feedback_yes=self.links.feedback_url(digest.enterprise.id, item.notice.id, True),
+                           feedback_no=self.links.feedback_url(digest.enterprise.id, item.notice.id, False))
         return replace(view, value=value, days_left=_days_left(item.notice.closing_at, digest.generated_at, t),
                        requirements=_requirements(facts, t, lang),
                        team=_team_lines(proposal, digest, t, lang), change=change)

@@ -16,11 +16,18 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
-from ..models import Bidder, Expense, FinalContract, Notice
+from ..models import Bidder, Code, Contact, Expense, FinalContract, Notice
+from .contacts import save_contacts
 from .schema import bidders, deliveries, delivery_failures, expenses, final_contracts, notice_revisions, notices
 
 BATCH = 500
 _NOTICE_FIELDS = [f.name for f in fields(Notice) if f.name not in ("bidders", "as_of")]
+# Fields added after notices were first stored: left out of the hash at their default, so a notice
+# stored before them keeps its hash (and its verdicts) until a source really states one.
+_LATER_FIELDS = {f.name: f.default for f in fields(Notice)
+                 if f.name in ("currency", "codes", "contacts", "title_built", "contract_start", "contract_end",
+                               "trade_agreements")}
+_JSON_FIELDS = ("categories", "unspsc", "regions", "codes", "contacts", "trade_agreements")
 
 
 @dataclass
@@ -40,13 +47,21 @@ def canonical(notice: Notice) -> dict:
     out: dict = {}
     for name in _NOTICE_FIELDS:
         value = getattr(notice, name)
+        if name in _LATER_FIELDS and value == _LATER_FIELDS[name]:
+            continue
         if isinstance(value, (datetime, date)):
             value = value.astimezone(timezone.utc).isoformat() if isinstance(value, datetime) else value.isoformat()
         elif isinstance(value, tuple):
-            value = list(value)
+            value = _plain(value)
         out[name] = value
     out["bidders"] = [[b.name, b.neq, b.amount, b.winner, b.contract_amount] for b in notice.bidders]
     return out
+
+
+def _plain(values: tuple) -> list:
+    """Tuples of codes or contacts as JSON lists: [scheme, code, label], [name, email, phone]."""
+    return [[x.scheme, x.code, x.label] if isinstance(x, Code) else [x.name, x.email, x.phone]
+            if isinstance(x, Contact) else x for x in values]
 
 
 def content_hash(doc: dict) -> str:
@@ -115,13 +130,15 @@ def _save_batch(conn: Connection, batch: list[Notice], origin: str, now: datetim
         conn.execute(insert(notices), new_rows)
     if new_bidders:
         conn.execute(insert(bidders), new_bidders)
+    changed_ids = {n.id for n, _, _, _ in changed}
+    save_contacts(conn, [n for n in batch if n.contacts and (n.id not in existing or n.id in changed_ids)], now)
     return counts
 
 
 def _row(notice: Notice, doc: dict, digest: str, now: datetime, first_seen: datetime | None, version: int) -> dict:
     row = {name: getattr(notice, name) for name in _NOTICE_FIELDS}
+    row.update({name: _plain(getattr(notice, name)) for name in _JSON_FIELDS})
     row.update(
-        categories=list(notice.categories), unspsc=list(notice.unspsc), regions=list(notice.regions),
         as_of=notice.as_of, content_hash=digest, version=version, first_seen=first_seen, updated_at=now,
     )
     return row
@@ -157,8 +174,10 @@ def load_notices(
             by_notice[b.notice_id].append(Bidder(b.name, b.neq, b.amount, b.winner, b.contract_amount))
     for r in rows:
         yield Notice(
-            **{name: getattr(r, name) for name in _NOTICE_FIELDS if name not in ("categories", "unspsc", "regions")},
+            **{name: getattr(r, name) for name in _NOTICE_FIELDS if name not in _JSON_FIELDS},
             categories=tuple(r.categories), unspsc=tuple(r.unspsc), regions=tuple(r.regions),
+            codes=tuple(Code(*c) for c in r.codes or ()), contacts=tuple(Contact(*c) for c in r.contacts or ()),
+            trade_agreements=tuple(r.trade_agreements or ()),
             bidders=tuple(by_notice.get(r.id, ())), as_of=r.as_of,
         )
 

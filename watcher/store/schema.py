@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, Numeric, String,
-    Table, Text, TypeDecorator, UniqueConstraint,
+    Table, Text, TypeDecorator, UniqueConstraint, false,
 )
 
 metadata = MetaData()
@@ -64,6 +64,13 @@ notices = Table(
     Column("estimated_value", Money()),
     Column("description", Text, nullable=False, default=""),
     Column("as_of", UTCDateTime),
+    Column("currency", String(3), nullable=False, default="CAD", server_default="CAD"),
+    Column("codes", JSON),  # [[scheme, code, label]]
+    Column("contacts", JSON),  # [[name, email, phone]]
+    Column("title_built", Boolean, nullable=False, default=False, server_default=false()),
+    Column("contract_start", Date),
+    Column("contract_end", Date),
+    Column("trade_agreements", JSON),
     Column("content_hash", String(64), nullable=False),
     Column("version", Integer, nullable=False, default=1),
     Column("first_seen", UTCDateTime, nullable=False),
@@ -213,4 +220,96 @@ notice_judged = Table(
     "notice_judged", metadata,
     Column("notice_id", String(80), ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True),
     Column("content_hash", String(64), nullable=False),
+)
+
+
+# Buyers' contact persons (issue 14): one row per (buyer, person), with when a notice first and last
+# stated it; a person who leaves keeps their row (and its last date), the newcomer gets a new one.
+buyer_contacts = Table(
+    "buyer_contacts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("buyer_key", String(300), nullable=False),  # "<source>:<buyer id>" or "name:<folded name>"
+    Column("buyer_name", Text, nullable=False, default=""),
+    Column("person_key", String(300), nullable=False),  # lower-case e-mail, else folded name
+    Column("name", Text, nullable=False, default=""),
+    Column("email", String(300), nullable=False, default=""),
+    Column("phone", String(100), nullable=False, default=""),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("notice_id", String(80)),  # the notice that stated it last
+    UniqueConstraint("buyer_key", "person_key", name="uq_buyer_contacts_person"),
+    Index("ix_buyer_contacts_buyer", "buyer_key", "last_seen"),
+)
+
+# What changed in a known contact person (new phone, new name spelling), with when it was seen.
+buyer_contact_changes = Table(
+    "buyer_contact_changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("contact_id", Integer, ForeignKey("buyer_contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("notice_id", String(80)),
+    Column("changes", JSON, nullable=False),  # {field: [old, new]}
+    Index("ix_buyer_contact_changes_contact", "contact_id"),
+)
+
+# --- issue 18: the console and the digest's feedback links --------------------------------------
+
+# "pertinent" / "pas pour nous" from a digest link (or the console): one row per (enterprise,
+# notice); a second click changes the vote, never adds a row.
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", String(80), nullable=False),
+    Column("notice_id", String(80), nullable=False),
+    Column("relevant", Boolean, nullable=False),
+    Column("reason", String(20)),  # "trade" | "size" | "region" | "timing" | None
+    Column("via", String(20), nullable=False),  # "mail" | "console:<user>"
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("enterprise_id", "notice_id", name="uq_feedback_pair"),
+)
+
+# Enterprises that asked (one-click List-Unsubscribe, RFC 8058) to receive no more mail.
+unsubscribes = Table(
+    "unsubscribes", metadata,
+    Column("enterprise_id", String(80), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("via", String(40), nullable=False),  # "one-click" | "page" | "console:<user>"
+)
+
+web_users = Table(
+    "web_users", metadata,
+    Column("username", String(80), primary_key=True),
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Who saved which profile when, and where the previous version was kept.
+profile_edits = Table(
+    "profile_edits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", String(80), nullable=False),
+    Column("username", String(80), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("previous", Text),  # path of the kept previous version, None for a new profile
+    Column("summary", Text, nullable=False, default=""),
+    Index("ix_profile_edits_enterprise", "enterprise_id", "at"),
+)
+
+# Rule changes proposed from feedback, with their backtest, until a coordinator decides.
+proposals = Table(
+    "proposals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", String(80), nullable=False),
+    Column("key", String(200), nullable=False),  # e.g. "exclude:amiante": proposed once
+    Column("field", String(40), nullable=False),  # match.exclude | match.keywords | match.regions ...
+    Column("action", String(10), nullable=False),  # "add" | "remove"
+    Column("value", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),  # notice ids the feedback rests on
+    Column("backtest", JSON, nullable=False),  # {"gained": [...], "lost": [...]}
+    Column("status", String(10), nullable=False, default="open"),  # open | accepted | rejected
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(80)),
+    Column("decided_at", UTCDateTime),
+    UniqueConstraint("enterprise_id", "key", name="uq_proposals_key"),
 )

@@ -1,0 +1,158 @@
+"""Places → region codes, the vocabulary every notice's `regions` uses.
+
+Vocabulary: Québec's administrative regions "01".."17"; "QC" all of Québec; "CA-ON", "CA-NU"…
+(ISO 3166-2) another province or territory; "CA" all of Canada; an ISO 3166 alpha-2 country
+outside Canada ("US", "GB"; "ZZ" abroad, country not named); nothing = unknown. We never widen a
+place: a street address in Québec whose region we cannot tell is unknown, not "QC" (which the
+matcher reads as covering every region).
+
+The tables are data files in watcher/data/places/ (their provenance is in its README.md):
+CanadaBuys region labels, provinces with their postal code letters, city names, and the Québec
+postal code prefixes (FSA) that lie in one region. Pure functions; tables are read once.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .ocds import fold, region_code
+
+# Names pycountry does not know by themselves (it knows the English short and official names).
+_COUNTRY_ALIASES = {"uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+                    "mexique": "MX", "etats unis": "US", "usa": "US", "u s a": "US", "espana": "ES",
+                    "peru": "PE", "moldavie": "MD", "republica del paraguay": "PY", "republica de colombia": "CO"}
+_POSTAL = re.compile(r"^\s*([A-CEGHJ-NPR-TVXY])(\d)([A-Z])\s*(\d[A-Z]\d)?\s*$", re.I)
+
+
+def _key(text: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with resources.files("watcher.data.places").joinpath(name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@cache
+def _tables() -> dict[str, dict]:
+    provinces, letters = {}, {}
+    for row in _rows("provinces.csv"):
+        for n in row["names"].split("|"):
+            provinces[_key(n)] = row["code"]
+        for letter in row["postal_letters"]:
+            letters[letter] = row["code"]
+    return {
+        "canadabuys": {_key(r["label"]): tuple(r["codes"].split()) for r in _rows("canadabuys-regions.csv")},
+        "provinces": provinces, "letters": letters,
+        "cities": {_key(r["name"]): r["code"] for r in _rows("cities.csv")},
+        "fsa": {r["prefix"].upper(): r["region"] for r in _rows("quebec-fsa.csv")},
+    }
+
+
+def canadabuys_regions(labels: list[str]) -> tuple[tuple[str, ...], list[str]]:
+    """CanadaBuys region labels ('Quebec (except NCR)', 'Montréal', 'World'…) → (codes, labels not
+    understood). Cities are looked up in the city table."""
+    t = _tables()
+    codes: list[str] = []
+    unknown = []
+    for label in labels:
+        key = _key(label)
+        if key in t["canadabuys"]:
+            codes += t["canadabuys"][key]
+        elif key in t["cities"]:
+            codes.append(t["cities"][key])
+        else:
+            unknown.append(label)
+    return normalise(codes), unknown
+
+
+def normalise(codes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Sorted, deduplicated; a Québec region made redundant by "QC" or "CA" is kept (it says where)."""
+    return tuple(sorted(set(c for c in codes if c)))
+
+
+def country_code(name: Any) -> str | None:
+    """'Canada', 'United Kingdom', 'GB', 'México' → ISO 3166 alpha-2; None when not a country we know."""
+    text = str(name or "").strip()
+    if not text:
+        return None
+    alias = _COUNTRY_ALIASES.get(_key(text))
+    if alias:
+        return alias
+    import pycountry  # imported here: loading its tables costs time every other command would pay
+
+    try:
+        return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        try:
+            return pycountry.countries.lookup(fold(text)).alpha_2
+        except LookupError:
+            return None
+
+
+def postal_region(code: Any) -> str | None:
+    """A Canadian postal code (or its first 3 characters) → a Québec region when its prefix lies in one,
+    else its province ("QC" is never returned: an address is one place, not all of Québec)."""
+    m = _POSTAL.match(str(code or ""))
+    if not m:
+        return None
+    letter, fsa = m[1].upper(), (m[1] + m[2] + m[3]).upper()
+    t = _tables()
+    region = t["fsa"].get(fsa) or t["fsa"].get(fsa[:2])
+    if region:
+        return region
+    province = t["letters"].get(letter)
+    return None if province == "QC" else province
+
+
+def city_region(name: Any) -> str | None:
+    """A Canadian municipality's name → its Québec region or its province; None when not in the table."""
+    return _tables()["cities"].get(_key(name))
+
+
+def province_code(name: Any) -> str | None:
+    """'Ontario', 'ON', 'Nouvelle-Écosse' → 'CA-ON'…; 'Québec' → 'QC'. None otherwise."""
+    return _tables()["provinces"].get(_key(name))
+
+
+def address_regions(address: dict) -> tuple[str, ...]:
+    """An OCDS Address (streetAddress, locality, region, postalCode, countryName) → region codes.
+
+    A country other than Canada gives that country. In Canada (said, or implied by a Canadian
+    postal code or province), the most precise of: a Québec region named or numbered in `region`,
+    the city, the postal code prefix; else the province when it is not Québec.
+    """
+    country = country_code(address.get("countryName") or address.get("country"))
+    if country and country != "CA":
+        return (country,)
+    postal = postal_region(address.get("postalCode"))
+    province = province_code(address.get("region"))
+    canadian = country == "CA" or postal is not None or province is not None or bool(
+        _POSTAL.match(str(address.get("postalCode") or "")))
+    raw = str(address.get("region") or "")
+    region = region_code(raw) if canadian or not raw.strip().isdigit() else None  # a bare number is ours only in Canada
+    city = city_region(address.get("locality")) if canadian else None
+    for found in (region, city if city and not city.startswith("CA-") else None, postal if postal and not postal.startswith("CA-") else None):
+        if found:
+            return (found,)
+    for found in (city, postal, province if province != "QC" else None):
+        if found:
+            return (found,)
+    return ()
+
+
+def place_regions(text: Any) -> tuple[str, ...]:
+    """A free-text place (an OCDS deliveryLocation description, a feed field): a Québec region by
+    code or name, a city, a Canadian province or a country; () when none is recognised."""
+    for found in (region_code(text), city_region(text)):
+        if found:
+            return (found,)
+    province = province_code(text)
+    if province and province != "QC":
+        return (province,)
+    country = country_code(text)
+    return (country,) if country and country != "CA" else ("CA",) if country == "CA" else ()

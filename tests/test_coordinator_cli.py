@@ -202,7 +202,7 @@ def test_backtest_comparison_is_pure():
     assert [c.gained for c in changes] == [True, True, False, False]
     assert list(transitions(changes).items()) == [(("realistic", "no"), 1), (("consortium", "no"), 1),
                                                   (("no", "realistic"), 1), (("no", "stretch"), 1)]
-    assert tally(new.values()) == {"realistic": 1, "stretch": 2, "consortium": 0, "no": 1}
+    assert tally(new.values()) == {"realistic": 1, "stretch": 2, "check": 0, "consortium": 0, "no": 1}
     a = Match("seao:1", "x", 0.0, "no", (Reason("capability", False, "aucun mot-clé", "no keyword", level="no"),))
     b = Match("seao:1", "x", 0.8, "stretch", (Reason("capability", True, "correspond", "matches"),))
     assert changed_reasons(a, b) == [b.reasons[0]] and changed_reasons(b, b) == []

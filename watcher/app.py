@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from .collect import PARSERS, detect_format, iter_files, open_source_file
 from .collect.fetch import Fetcher
@@ -31,10 +32,11 @@ from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
 from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
+from .money import load_rates
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from .sources import load_sources
 from .store import feedback as feedback_store
-from .store import repo, verdicts
+from .store import repo, verdicts, writing
 
 MONTREAL = ZoneInfo("America/Montreal")
 
@@ -69,6 +71,9 @@ def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
             report.errors.append(str(exc))
         except OSError as exc:
             report.errors.append(f"{path}: {exc.strerror or exc}")
+        except (WatcherError, MemoryError, RecursionError, ValueError, SQLAlchemyError) as exc:
+            # one bad file (a store refusal, a bug a hostile file triggers) never stops the next files
+            report.errors.append(f"{path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "))
     return report
 
 
@@ -97,7 +102,7 @@ def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
 
 def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list, report: ImportReport) -> None:
     """Save one chunk in one transaction: a crash loses at most the chunk in hand, never a half-saved notice."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:  # serialised with other writers: one change is never recorded twice
         counts = repo.save_notices(conn, notices, origin=path.name)
         report.notices_new += counts.new
         report.notices_updated += counts.updated
@@ -111,7 +116,7 @@ def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list,
 def load_rulebook(cfg: Config) -> Rulebook:
     """Enterprise profiles, thresholds and requirement phrases from the rules folder (RuleErrors if any is wrong)."""
     return Rulebook(tuple(load_enterprises(cfg.rules_dir)), load_thresholds(cfg.rules_dir / "thresholds.toml"),
-                    load_requirement_rules(cfg.rules_dir / "requirements.toml"))
+                    load_requirement_rules(cfg.rules_dir / "requirements.toml"), load_rates(cfg.rules_dir / "rates.toml"))
 
 
 def judge_for(engine: Engine, rulebook: Rulebook) -> Judge:
@@ -125,8 +130,9 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
     """Judge (as published) what changed since the stored verdicts: new or changed notices for every
     enterprise, every notice for an enterprise whose profile or the shared rules changed. Returns
     the number of (notice, enterprise) pairs judged: 0 when nothing changed."""
-    hashes = verdicts.profile_hashes(rulebook.enterprises,
-                                     f"{MATCHER_VERSION}|{rulebook.thresholds!r}|{rulebook.requirements!r}")
+    shared = f"{MATCHER_VERSION}|{rulebook.thresholds!r}|{rulebook.requirements!r}" + (
+        f"|{rulebook.rates!r}" if rulebook.rates.rows else "")
+    hashes = verdicts.profile_hashes(rulebook.enterprises, shared)
     with engine.connect() as conn:
         changed_notices, changed_ents, gone = verdicts.stale(conn, hashes)
     if not (changed_notices or changed_ents or gone):
@@ -523,7 +529,7 @@ def collect(engine: Engine, cfg: Config, names: list[str] | None = None,
         chosen = [s for s in sources if s.name in names]  # named explicitly: run even if disabled
     else:
         chosen = [s for s in sources if s.enabled]
-    with Fetcher.from_config(cfg.fetch) as fetcher:
+    with Fetcher.from_config(cfg.fetch, stop=stop) as fetcher:  # SIGTERM ends a download at its next chunk
         reports = collect_all(engine, chosen, fetcher, stop)
     if cfg.daemon.coordinator_email:
         alerts = failing_alerts(engine, cfg.daemon.max_failures, cfg.delivery.sender, cfg.daemon.coordinator_email)

@@ -27,6 +27,7 @@ open_store = lazy_function("watcher.store", "open_store")
 check_requirement_rules = lazy_function("watcher.rules", "check_requirement_rules")
 check_rules = lazy_function("watcher.rules", "check_rules")
 load_thresholds = lazy_function("watcher.rules", "load_thresholds")
+load_rates = lazy_function("watcher.money", "load_rates")
 load_requirement_rules = lazy_function("watcher.rules", "load_requirement_rules")
 load_enterprise = lazy_function("watcher.rules.enterprises", "load_enterprise")
 check_sources = lazy_function("watcher.sources", "check_sources")
@@ -110,6 +111,7 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     """Validate every rule file (profiles, thresholds, requirement phrases) and source file; print file:line: field: message."""
     cfg = _config(args)
     errors = [*check_rules(cfg.rules_dir), *_check_thresholds(cfg.rules_dir / "thresholds.toml"),
+              *_check_thresholds(cfg.rules_dir / "rates.toml", load_rates),
               *check_requirement_rules(cfg.rules_dir / "requirements.toml"), *check_sources(cfg.sources_dir)]
     for error in errors:
         print(error, file=sys.stderr)
@@ -122,9 +124,9 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_thresholds(path: Path) -> list:
+def _check_thresholds(path: Path, loader=load_thresholds) -> list:
     try:
-        load_thresholds(path)
+        loader(path)
     except RuleErrors as exc:
         return list(exc.errors)
     return []

@@ -51,6 +51,7 @@ class FetchConfig:
     min_interval: float = 2.0  # seconds between two requests to the same host
     retries: int = 3
     respect_robots: bool = True
+    deadline: float = 900.0  # seconds one download may take in all, retries and slow bodies included
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
     "digest": {"language": str, "max_items": int, "profile_help": str},
     "fetch": {"user_agent": str, "timeout": (int, float), "max_bytes": int, "min_interval": (int, float),
-              "retries": int, "respect_robots": bool},
+              "retries": int, "respect_robots": bool, "deadline": (int, float)},
     "daemon": {"digest_schedule": str, "max_failures": int, "coordinator_email": str, "standby_poll": (int, float)},
     "web": {"enabled": bool, "host": str, "port": int, "secret": str, "base_url": str, "session_minutes": int},
 }
@@ -229,6 +230,7 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
             min_interval=float(fe.get("min_interval", fetch_defaults.min_interval)),
             retries=fe.get("retries", fetch_defaults.retries),
             respect_robots=fe.get("respect_robots", fetch_defaults.respect_robots),
+            deadline=float(fe.get("deadline", fetch_defaults.deadline)),
         ),
         daemon=DaemonConfig(
             digest_schedule=dm.get("digest_schedule", daemon_defaults.digest_schedule),

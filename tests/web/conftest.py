@@ -61,3 +61,9 @@ def csrf(client) -> str:
     r = client.post("/login", data={"csrf": token, "username": "coord", "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 303, r.text
     return re.search(r'name="csrf" value="([^"]+)"', client.get("/console").text).group(1)
+
+
+@pytest.fixture
+def password() -> str:
+    """coord's password, for tests that log in through a browser."""
+    return PASSWORD

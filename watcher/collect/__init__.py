@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from ..limits import MAX_INFLATED, bounded
 from . import canadabuys, feed, html, ocds, seao_xml
 
 Parser = Callable[[BinaryIO, str, "dict | None"], Iterator[object]]
@@ -34,12 +35,13 @@ _SEAO_XML = re.compile(rb"<(export|avis|contrat)[\s>/]", re.I)
 
 
 def open_source_file(path: str | Path) -> BinaryIO:
-    """Open a file for reading bytes, decompressing it when it is gzip (by content, not name)."""
+    """Open a file for reading bytes, decompressing it when it is gzip (by content, not name), up to
+    limits.MAX_INFLATED bytes (TooLarge past it)."""
     path = Path(path)
     with path.open("rb") as probe:
         magic = probe.read(2)
-    if magic == GZIP_MAGIC:
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if magic == GZIP_MAGIC:  # bounded: a small bomb must not inflate to gigabytes
+        return bounded(gzip.open(path, "rb"), MAX_INFLATED, str(path))  # type: ignore[arg-type]
     return path.open("rb")
 
 

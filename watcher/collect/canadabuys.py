@@ -89,8 +89,13 @@ def _rows(reader, name: str, language: str) -> Iterator[Notice | ParseError]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield ParseError(name, line, f"CSV illisible / unreadable CSV: {exc}", fatal=True)
-            return
+            if "field larger than field limit" not in str(exc):
+                yield ParseError(name, line, f"CSV illisible / unreadable CSV: {exc}", fatal=True)
+                return
+            # one oversized field costs its record only: the reader goes on at the next line
+            yield ParseError(name, line, f"champ trop long, enregistrement ignoré / field too long, record skipped: {exc}")
+            line = reader.line_num + 1
+            continue
         start, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue

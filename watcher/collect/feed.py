@@ -44,10 +44,13 @@ import feedparser
 from bs4 import BeautifulSoup
 
 from ..errors import ParseError
+from ..limits import MAX_FEED_BYTES
 from ..models import METHODS, NATURES, Notice
 from .ocds import clean, fold, region_code
 
 MONTREAL = ZoneInfo("America/Montreal")
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+_ENTITY = re.compile(rb"<!ENTITY", re.I)
 _MONTHS = {"janvier": "January", "janv": "January", "fevrier": "February", "fevr": "February", "fev": "February",
            "mars": "March", "avril": "April", "avr": "April", "mai": "May", "juin": "June", "juillet": "July",
            "juil": "July", "aout": "August", "septembre": "September", "sept": "September", "octobre": "October",
@@ -143,7 +146,16 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
     except ValueError as exc:
         yield ParseError(name, "options", str(exc), fatal=True)
         return
-    feed = feedparser.parse(stream.read())
+    data = stream.read(MAX_FEED_BYTES + 1)
+    if len(data) > MAX_FEED_BYTES:
+        yield ParseError(name, None, f"flux de plus de {MAX_FEED_BYTES} octets / feed larger than {MAX_FEED_BYTES}"
+                                     " bytes: refused", fatal=True)
+        return
+    doctype = _DOCTYPE.search(data)
+    if doctype and _ENTITY.search(data, doctype.end()):  # feedparser would store "&lol9;" as a title
+        yield ParseError(name, None, "déclarations d'entités refusées / entity declarations refused", fatal=True)
+        return
+    feed = feedparser.parse(data)
     problem = feed.get("bozo_exception") if feed.get("bozo") else None
     if problem is not None and isinstance(problem, feedparser.CharacterEncodingOverride):
         problem = None

@@ -75,12 +75,14 @@ class Fetcher:
         min_interval: float = 1.0, retries: int = 3, backoff: float = 1.0,
         respect_robots: bool = True, client: httpx.Client | None = None, *,
         max_retry_after: float = 300.0, sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic, deadline: float = 900.0, stop: threading.Event | None = None,
     ) -> None:
         self.user_agent, self.timeout, self.max_bytes = user_agent, timeout, max_bytes
         self.min_interval, self.retries, self.backoff = min_interval, retries, backoff
         self.respect_robots, self.max_retry_after = respect_robots, max_retry_after
         self._sleep, self._clock = sleep, clock
+        self.deadline = deadline  # seconds one get() may take in all: a body dripping one byte at a time ends
+        self.stop = stop  # set (SIGTERM): the download in hand ends at its next chunk, a wait at once
         self._own_client = client is None
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
         self._last: dict[str, float] = {}  # host -> clock() when its last request ended
@@ -91,7 +93,7 @@ class Fetcher:
     def from_config(cls, cfg: Any, **overrides: Any) -> Fetcher:
         """Build from config.fetch (a FetchConfig); keys not in config keep their defaults."""
         names = ("user_agent", "timeout", "max_bytes", "min_interval", "retries", "backoff",
-                 "respect_robots", "max_retry_after")
+                 "respect_robots", "max_retry_after", "deadline")
         kwargs = {n: getattr(cfg, n) for n in names if hasattr(cfg, n)}
         return cls(**{**kwargs, **overrides})
 
@@ -116,7 +118,8 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        ans = self._request(url, headers, self.max_bytes, truncate=False, robots=self.respect_robots)
+        ans = self._request(url, headers, self.max_bytes, truncate=False, robots=self.respect_robots,
+                            until=start + self.deadline)
         h = ans.headers
         if ans.status == 304:  # keep the validators we sent when the server does not repeat them
             return FetchResult(ans.url, 304, None, h.get("etag") or etag,
@@ -139,11 +142,12 @@ class Fetcher:
 
     # -- internals ------------------------------------------------------------------------
     def _get_robots(self, robots_url: str) -> tuple[int, bytes | None]:
-        ans = self._request(robots_url, {}, ROBOTS_MAX_BYTES, truncate=True, robots=False)
+        ans = self._request(robots_url, {}, ROBOTS_MAX_BYTES, truncate=True, robots=False,
+                            until=self._clock() + self.deadline)
         return ans.status, ans.body
 
     def _request(self, url: str, headers: dict[str, str], cap: int, *, truncate: bool,
-                 robots: bool) -> _Answer:
+                 robots: bool, until: float) -> _Answer:
         """Follow redirects ourselves, so each hop is checked against robots.txt and paced."""
         attempts = 0
         for _ in range(MAX_REDIRECTS + 1):
@@ -152,7 +156,7 @@ class Fetcher:
                 raise FetchError(url, "not an http(s) URL", URL_HINT, transient=False)
             if robots:
                 self.robots.check(url)
-            ans = self._with_retries(url, headers, cap, truncate)
+            ans = self._with_retries(url, headers, cap, truncate, until)
             attempts += ans.attempts
             location = ans.headers.get("location")
             if ans.status not in REDIRECT_STATUSES or not location:
@@ -160,12 +164,12 @@ class Fetcher:
             url = urljoin(url, location)
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects", URL_HINT, transient=False)
 
-    def _with_retries(self, url: str, headers: dict[str, str], cap: int, truncate: bool) -> _Answer:
+    def _with_retries(self, url: str, headers: dict[str, str], cap: int, truncate: bool, until: float) -> _Answer:
         """Retry connection errors, timeouts, 429 and 5xx with exponential backoff."""
         failure = ""
         for attempt in range(1, self.retries + 2):
             try:
-                ans: _Answer | None = self._once(url, headers, cap, truncate)
+                ans: _Answer | None = self._once(url, headers, cap, truncate, until)
             except httpx.UnsupportedProtocol as exc:
                 raise FetchError(url, f"unsupported URL ({exc})", URL_HINT, transient=False) from exc
             except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -184,16 +188,27 @@ class Fetcher:
                         f"réessayez après {back:%Y-%m-%d %H:%M} UTC / retry after {back:%Y-%m-%d %H:%M} UTC",
                         status=ans.status, retry_at=back)
                 delay = max(delay, wait)
-            self._sleep(delay)
+            if self._clock() + delay > until:
+                break  # no time left for another try
+            self._wait(url, delay)
         if ans is None:
             raise FetchError(url, f"{failure} (gave up after {attempt} attempts)")
         return replace(ans, attempts=attempt)
 
-    def _once(self, url: str, headers: dict[str, str], cap: int, truncate: bool) -> _Answer:
+    def _wait(self, url: str, seconds: float) -> None:
+        """Sleep, unless `stop` is set meanwhile: then give up this fetch at once."""
+        if self.stop is None:
+            self._sleep(seconds)
+        elif self.stop.wait(seconds):
+            raise FetchError(url, "arrêté / stopped (SIGTERM)", transient=True)
+
+    def _once(self, url: str, headers: dict[str, str], cap: int, truncate: bool, until: float) -> _Answer:
         """One paced request; reads a 2xx body under the cap, an excerpt of an error body."""
         host = urlsplit(url).netloc.lower()
         with self._locks.setdefault(host, threading.Lock()):
             self._pace(host, url)
+            if self._clock() >= until:
+                raise FetchError(url, f"délai total de {self.deadline:.0f} s dépassé / took more than {self.deadline:.0f} s in all")
             try:
                 with self._client.stream("GET", url, headers={"User-Agent": self.user_agent, **headers},
                                          timeout=self.timeout, follow_redirects=False) as r:
@@ -201,9 +216,9 @@ class Fetcher:
                     if status in REDIRECT_STATUSES or status == 304:
                         body = None
                     elif 200 <= status < 300:
-                        body = _read(r, url, cap, truncate)
+                        body = _read(r, url, cap, truncate, self._bound(until))
                     else:
-                        body = _read(r, url, 4 * ERROR_EXCERPT, truncate=True)
+                        body = _read(r, url, 4 * ERROR_EXCERPT, True, self._bound(until))
                     return _Answer(str(r.url), status, r.headers, body)
             finally:
                 self._last[host] = self._clock()
@@ -217,17 +232,31 @@ class Fetcher:
             raise FetchError(url, f"host asks for {interval:.0f} s between requests, more than the"
                              f" {self.max_retry_after:.0f} s allowed")
         if wait > 0:
-            self._sleep(wait)
+            self._wait(url, wait)
+
+    def _bound(self, until: float) -> Callable[[], str | None]:
+        """Called between two chunks of a body: why to stop reading now, or None."""
+        def check() -> str | None:
+            if self.stop is not None and self.stop.is_set():
+                return "arrêté pendant le téléchargement / stopped during the download (SIGTERM)"
+            if self._clock() > until:
+                return (f"délai total de {self.deadline:.0f} s dépassé pendant le téléchargement / the download took"
+                        f" more than {self.deadline:.0f} s in all (server too slow?)")
+            return None
+        return check
 
 
-def _read(r: httpx.Response, url: str, cap: int, truncate: bool) -> bytes:
-    """Stream the (decompressed) body, stopping as soon as it passes `cap` bytes."""
+def _read(r: httpx.Response, url: str, cap: int, truncate: bool, bound: Callable[[], str | None] = lambda: None) -> bytes:
+    """Stream the (decompressed) body, stopping as soon as it passes `cap` bytes, or when `bound` says why
+    (the total deadline passed, SIGTERM)."""
     declared = r.headers.get("content-length", "")
     if not truncate and declared.isdigit() and int(declared) > cap:
         raise FetchError(url, f"announces {int(declared)} bytes (Content-Length), more than the"
                          f" {cap} allowed; not downloaded", SIZE_HINT, status=r.status_code, transient=False)
     buf = bytearray()
     for chunk in r.iter_bytes():
+        if (why := bound()) is not None:
+            raise FetchError(url, why, status=r.status_code)
         buf += chunk
         if len(buf) > cap:
             if truncate:

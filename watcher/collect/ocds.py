@@ -43,6 +43,7 @@ from ocdsmerge.exceptions import DuplicateIdValueWarning, OCDSMergeError
 
 from ..codes import REGIONS
 from ..errors import ParseError
+from ..limits import TooLarge, limit_depth
 from ..models import Bidder, Notice
 
 SEAO_PREFIX = "ocds-ec9k95-"
@@ -107,14 +108,15 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         stream.seek(start)
     start, counts = stream.tell(), Counter()
     try:  # first pass: how many releases each ocid has (errors are reported by the second pass)
-        counts.update(v for p, e, v in ijson.parse(stream, multiple_values=True) if e == "string" and p in _COUNTED)
-    except (ijson.JSONError, ValueError):
+        counts.update(v for p, e, v in limit_depth(ijson.parse(stream, multiple_values=True), name)
+                      if e == "string" and p in _COUNTED)
+    except (ijson.JSONError, ValueError, TooLarge):  # reported by the second pass
         pass
     stream.seek(start)
     pending: dict[str, list[dict]] = {}
     error = None
     try:
-        for label, release in _units(stream):
+        for label, release in _units(stream, name):
             if label.startswith("record"):  # one ocid, complete: no need to wait for other releases
                 compiled = release.get("compiledRelease")
                 full = [r for r in map(_d, _l(release.get("releases"))) if "tender" in r or "awards" in r]
@@ -130,10 +132,11 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
             group.append(release)
             if len(group) >= counts.get(ocid, 1):
                 yield _convert(name, label, pending.pop(ocid))
-    except (ijson.JSONError, ValueError) as exc:
+    except (ijson.JSONError, ValueError, TooLarge) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        error = ParseError(name, stream.tell(), f"JSON invalide ou tronqué / invalid or truncated JSON: {message}",
-                           fatal=True)
+        if not isinstance(exc, TooLarge):
+            message = f"JSON invalide ou tronqué / invalid or truncated JSON: {message}"
+        error = ParseError(name, stream.tell(), message, fatal=True)
     for ocid, group in pending.items():  # ocids whose last release was cut off (truncated file)
         yield _convert(name, ocid, group)
     if error:
@@ -153,11 +156,11 @@ def _seekable(stream: BinaryIO) -> tuple[BinaryIO, int]:
     return spool, 0  # type: ignore[return-value]
 
 
-def _units(stream: BinaryIO) -> Iterator[tuple[str, dict]]:
+def _units(stream: BinaryIO, name: str = "") -> Iterator[tuple[str, dict]]:
     """(label, object) in file order, one built at a time: releases, records, top-level releases."""
     builder = top = None
     unit, top_array, n = "", False, 0
-    for prefix, event, value in ijson.parse(stream, multiple_values=True, use_float=True):
+    for prefix, event, value in limit_depth(ijson.parse(stream, multiple_values=True, use_float=True), name):
         if builder is not None:
             builder.event(event, value)
             if prefix == unit and event == "end_map":

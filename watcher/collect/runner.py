@@ -22,9 +22,10 @@ from email.message import EmailMessage
 from sqlalchemy import Engine
 
 from ..errors import ParseError, WatcherError
+from ..limits import MAX_INFLATED, bounded
 from ..models import Expense, FinalContract, Notice
 from ..sources import KINDS, Source
-from ..store import repo, runs
+from ..store import repo, runs, writing
 from . import PARSERS
 from .fetch import FetchResult, Fetcher, ckan_resources
 from .html import next_page
@@ -134,13 +135,13 @@ def _collect_target(engine: Engine, source: Source, fetcher: Fetcher, target: Ta
                                                                                       state.sha256 if state else None))
         return None
     try:
-        _store(engine, source, target, result, report)
+        _store(engine, source, target, result, report, fetcher.max_bytes)
     except ParseError as first:
         # A truncated download looks like a malformed file: fetch it whole once more before failing.
         log.warning("%s: %s; second download", source.name, first)
         result = fetcher.get(target.url)
         _count(report, result)
-        _store(engine, source, target, result, report)
+        _store(engine, source, target, result, report, fetcher.max_bytes)
     report.resources += 1
     return result.body
 
@@ -151,15 +152,17 @@ def _count(report: RunReport, result: FetchResult) -> None:
     report.requests += result.attempts
 
 
-def _store(engine: Engine, source: Source, target: Target, result: FetchResult, report: RunReport) -> None:
+def _store(engine: Engine, source: Source, target: Target, result: FetchResult, report: RunReport,
+           max_inflated: int = MAX_INFLATED) -> None:
     """Parse and save one file in one transaction; a file the parser calls broken (a fatal ParseError:
     malformed, truncated, not this format) raises it and stores nothing."""
     body = result.body or b""
-    stream = gzip.GzipFile(fileobj=io.BytesIO(body)) if body[:2] == b"\x1f\x8b" else io.BytesIO(body)
+    stream = (bounded(gzip.GzipFile(fileobj=io.BytesIO(body)), max_inflated, target.url)  # the size cap holds inflated too
+              if body[:2] == b"\x1f\x8b" else io.BytesIO(body))
     parse = PARSERS[KINDS[source.kind].parser]
     skipped: list[str] = []
     new = updated = 0
-    with engine.begin() as conn:
+    with writing(engine) as conn:  # serialised with other writers: one change is never recorded twice
         notices: list[Notice] = []
         for item in parse(stream, target.url, dict(source.options)):
             if isinstance(item, ParseError):

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from ..models import Enterprise, Match, Notice
 from ..rules.requirements import RequirementRules
+from ..money import Rates
 from ..rules.thresholds import Thresholds
 from . import Profile, compile_profile, notice_text
 from . import _code as unspsc_levels
@@ -31,6 +32,7 @@ class Rulebook:
     enterprises: tuple[Enterprise, ...]
     thresholds: Thresholds
     requirements: RequirementRules
+    rates: Rates = Rates()  # rules/rates.toml: values in other currencies are judged only through these
 
     def enterprise(self, enterprise_id: str) -> Enterprise | None:
         return next((e for e in self.enterprises if e.id == enterprise_id), None)
@@ -131,7 +133,8 @@ class Judge:
 
     def facts(self, notice: Notice, as_published: bool = False) -> Facts:
         past = self.history.before(notice) if self.history is not None else None
-        return notice_facts(notice, self.rulebook.thresholds, self.requirements(notice), past, as_published)
+        return notice_facts(notice, self.rulebook.thresholds, self.requirements(notice), past, self.rulebook.rates,
+                            as_published)
 
     def judge(self, notice: Notice, enterprise_ids: Iterable[str] | None = None, now: datetime | None = None) -> list[Match]:
         """The notice judged for each enterprise (all by default). `now` None judges as at publication."""

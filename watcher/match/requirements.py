@@ -19,6 +19,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
+from ..limits import MAX_EXTRACT
 from ..rules.requirements import FLAGS, Group, RequirementRules, fold_text
 
 __all__ = ["Requirements", "extract", "LABEL_KEYS", "parse_amount"]
@@ -202,8 +203,9 @@ def _attach(doc: _Doc, anchors: list[_Anchor], values: list[_Value]) -> dict[str
 
 
 def extract(text: str, rules: RequirementRules) -> Requirements:
-    """The requirements stated in `text` (a notice's description), each with its evidence."""
-    doc = _Doc(text, rules)
+    """The requirements stated in `text` (a notice's description), each with its evidence. Only the
+    first MAX_EXTRACT characters are read: a 1 MB text would cost tens of seconds in the patterns."""
+    doc = _Doc(text[:MAX_EXTRACT], rules)
     groups = rules.groups
     evidence: dict[str, str] = {}
     result: dict[str, Any] = {}

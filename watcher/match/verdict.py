@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from ..codes import awarded_without_call
 from ..models import Enterprise, Match, Notice, Reason
+from ..money import BASE, Rates, convert
 from ..rules.thresholds import Thresholds, buyer_type
 from . import Profile, capability, compile_profile, match_notice, notice_text
 
@@ -83,14 +84,18 @@ def _money(v: float) -> str:
 
 
 def notice_facts(notice: Notice, thresholds: Thresholds, extracted: object | None = None,
-                 past_awards: list[float] | None = None, as_published: bool = False) -> Facts:
+                 past_awards: list[float] | None = None, rates: Rates | None = None,
+                 as_published: bool = False) -> Facts:
     """Value and requirements of a notice. `extracted` is a match.requirements.Requirements (or None);
-    `past_awards` are this buyer's past award amounts in the notice's category, if the store has some.
+    `past_awards` are this buyer's past award amounts in the notice's category, if the store has some;
+    `rates` converts a value stated in another currency (rules/rates.toml).
     `as_published`: only what was public the day a call was published, so a backtest is not better
     than live use: its own estimate, never the amount awarded after it closed (a contract awarded
     without a call publishes its amount with it: that one is kept)."""
     buyer = buyer_type(notice)
     on = (notice.published_at or notice.as_of or datetime.now(MONTREAL)).astimezone(MONTREAL).date()
+    if (notice.currency or "") != BASE:  # never judge pounds or pesos as dollars (issue 14)
+        return _foreign_facts(notice, rates, on, buyer, extracted)
     nature = notice.nature if notice.nature in ("goods", "services", "construction") else "services"
     value = known_value(notice)
     if as_published and not awarded_without_call(notice.notice_type, notice.source):
@@ -120,6 +125,23 @@ def notice_facts(notice: Notice, thresholds: Thresholds, extracted: object | Non
     reqs = _stated(extracted)
     reqs = _inferred(reqs, notice, buyer, nature, value, thresholds)
     return Facts(value, low, high, estimated, basis_fr, basis_en, buyer, reqs, open_ended)
+
+
+def _foreign_facts(notice: Notice, rates: Rates | None, on, buyer: str, extracted: object | None) -> Facts:
+    """A value in another currency: converted with the dated rate of rules/rates.toml, else unknown.
+    Québec's thresholds and the buyer's history say nothing of it, so nothing is estimated or inferred."""
+    stated, currency = known_value(notice), notice.currency or "?"
+    value = convert(stated, notice.currency, rates, on=on)
+    rate = rates.rate(currency, on) if rates and value is not None else None
+    if rate is not None:
+        basis_fr = f"{_money(stated)[:-2]} {currency} × {rate.cad:g} (taux du {rate.since}, {rate.source})"
+        basis_en = f"{_money(stated)[:-2]} {currency} × {rate.cad:g} (rate of {rate.since}, {rate.source})"
+    elif stated is not None:
+        basis_fr = f"valeur en {currency} sans taux de conversion (rules/rates.toml) : inconnue pour juger"
+        basis_en = f"value in {currency} with no conversion rate (rules/rates.toml): unknown for judging"
+    else:
+        basis_fr, basis_en = "valeur inconnue", "value unknown"
+    return Facts(value, None, None, False, basis_fr, basis_en, buyer, _stated(extracted))
 
 
 def _stated(extracted: object | None) -> dict[str, Requirement]:
@@ -216,7 +238,8 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
     # Value vs capacity.
     tag_fr, tag_en = (f" ({facts.basis_fr})", f" ({facts.basis_en})")
     if value is None:
-        reasons.append(_r("value", True, "valeur inconnue", "value unknown"))
+        said = facts.basis_fr != "valeur inconnue"  # e.g. a value in another currency with no rate
+        reasons.append(_r("value", True, "valeur inconnue" + (tag_fr if said else ""), "value unknown" + (tag_en if said else "")))
     elif ent.max_value is not None and value > ent.max_value:
         level = ("stretch" if value <= ent.max_value * STRETCH_VALUE else
                  "consortium" if value <= ent.max_value * CONSORTIUM_VALUE else "no")

@@ -1,17 +1,29 @@
-"""The store: one database (SQLite by default, PostgreSQL in production), migrated by Alembic on open."""
+"""The store: one database (SQLite by default, PostgreSQL in production), migrated by Alembic on open.
+
+Concurrency: several processes (the daemon, a manual import, a second command starting) may open
+one database at once. A migration runs in one transaction under a lock (SQLite: BEGIN IMMEDIATE,
+PostgreSQL: a transaction-level advisory lock), so a crash leaves the previous schema and two
+starts never race. Writes of notices go through `writing()`, which serialises them the same way,
+so two imports of one notice never both record its revision.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATE_LOCK = 0x77617464  # "watd": PostgreSQL advisory lock taken by a migration (with the schema's hash)
+WRITE_LOCK = 0x77617465  # "wate": PostgreSQL advisory lock taken by a transaction that saves notices
+SQLITE_BUSY_SECONDS = 120  # how long a SQLite writer waits for another one (an import chunk, a migration)
 
 
 def open_store(url: str, migrate: bool = True) -> Engine:
@@ -21,7 +33,8 @@ def open_store(url: str, migrate: bool = True) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_engine(url, future=True)
+        sqlite = url.startswith("sqlite")
+        engine = create_engine(url, future=True, **({"connect_args": {"timeout": SQLITE_BUSY_SECONDS}} if sqlite else {}))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use database {_redact(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
@@ -33,7 +46,9 @@ def open_store(url: str, migrate: bool = True) -> Engine:
 
 def upgrade(engine: Engine) -> None:
     """Run pending Alembic migrations on `engine`; when the stored revision is already the head,
-    one SELECT and no Alembic import (a command starts in a fraction of a second)."""
+    one SELECT and no Alembic import (a command starts in a fraction of a second). Otherwise all of
+    them in one transaction, under a lock, so a crash leaves the previous schema and a concurrent
+    start waits, then finds the schema at head (Alembic reads the revision inside the lock)."""
     if _current(engine) in head_revisions():
         return
     from alembic import command
@@ -42,11 +57,29 @@ def upgrade(engine: Engine) -> None:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
-        with engine.begin() as conn:
+        with writing(engine, MIGRATE_LOCK) as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open or migrate {_redact(str(engine.url))}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+
+
+@contextmanager
+def writing(engine: Engine, lock: int = WRITE_LOCK) -> Iterator[Connection]:
+    """A transaction that holds the database's write lock from its first statement: SQLite's
+    BEGIN IMMEDIATE (a plain transaction would read outside any lock and write later), or a
+    PostgreSQL advisory lock scoped to the schema. Commits on success, rolls back on error."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.execute(text("select pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": lock})
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
 
 
 _REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)

@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
+from ..limits import clean_notice
 from ..models import Bidder, Code, Contact, Expense, FinalContract, Notice
 from .contacts import save_contacts
 from .schema import bidders, deliveries, delivery_failures, expenses, final_contracts, notice_revisions, notices
@@ -69,11 +70,13 @@ def content_hash(doc: dict) -> str:
 
 
 def save_notices(conn: Connection, items: Iterable[Notice], origin: str, now: datetime | None = None) -> SaveCounts:
-    """Insert new notices, update changed ones (recording the change), skip the rest."""
+    """Insert new notices, update changed ones (recording the change), skip the rest. Text is cleaned
+and bounded first (watcher.limits), so a NUL byte or a 10 MB title never reaches the database."""
     now = now or datetime.now(timezone.utc)
     counts = SaveCounts()
     batch: dict[str, Notice] = {}
     for notice in items:
+        notice = clean_notice(notice)  # every path in: no control character, bounded text, safe URL
         if notice.id in batch:  # same notice twice in one batch: apply in order
             counts.add(_save_batch(conn, list(batch.values()), origin, now))
             batch = {}

@@ -103,6 +103,7 @@ notice_revisions = Table(
     Column("origin", Text),
     Column("changes", JSON, nullable=False),  # {field: [old, new]}
     Index("ix_notice_revisions_notice_id", "notice_id"),
+    Index("uq_notice_revisions_version", "notice_id", "version", unique=True),  # never one change twice
 )
 
 final_contracts = Table(
@@ -312,4 +313,14 @@ proposals = Table(
     Column("decided_by", String(80)),
     Column("decided_at", UTCDateTime),
     UniqueConstraint("enterprise_id", "key", name="uq_proposals_key"),
+)
+
+# Per enterprise: which process is sending its digest right now (NULL holder: nobody). Claimed row by
+# row (FOR UPDATE SKIP LOCKED on PostgreSQL) before a mail goes out, so two active daemons never
+# send the same digest; a claim older than the lease is taken over (its process died).
+digest_claims = Table(
+    "digest_claims", metadata,
+    Column("enterprise_id", String(80), primary_key=True),
+    Column("holder", String(200)),
+    Column("claimed_at", UTCDateTime),
 )

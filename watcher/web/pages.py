@@ -7,12 +7,14 @@ backtests run in a worker thread so one coordinator's diff does not stall the ot
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import app, console
@@ -178,22 +180,24 @@ def routes(ctx) -> list[Route]:
             return page(request, "message.html", 404, text="Entreprise inconnue / unknown enterprise")
         path = console.profile_path(ctx.cfg.rules_dir, ent_id)
         if form is None:
-            return page(request, "edit.html", ent=installed, text=path.read_text(encoding="utf-8"), errors=[], diff=None, checked="")
+            return page(request, "edit.html", ent=installed, text=path.read_text(encoding="utf-8"), errors=[], diff=None, checked="",
+                        lines=[])
         text = str(form.get("text", "")).replace("\r\n", "\n")
         digest = hashlib.sha256(text.encode()).hexdigest()
         profile, errors = console.check_profile(ctx.cfg, ent_id, text)
         if errors:
-            return page(request, "edit.html", 422, ent=installed, text=text, errors=errors, diff=None, checked="")
+            return page(request, "edit.html", 422, ent=installed, text=text, errors=errors, diff=None, checked="",
+                        lines=text.splitlines())
         if form.get("action") == "save":
             if form.get("checked") != digest:  # the diff shown must be the diff of what is saved
-                return page(request, "edit.html", 409, ent=installed, text=text, errors=[], diff=None, checked="",
+                return page(request, "edit.html", 409, ent=installed, text=text, errors=[], diff=None, checked="", lines=[],
                             error="Vérifiez d'abord la différence de ce texte / check this text's diff first")
             with ctx.rules_lock:
                 await run_in_threadpool(console.save_profile_text, ctx.engine, ctx.cfg, ent_id, text, user,
                                         str(form.get("summary") or "")[:300])
             return RedirectResponse(f"/console/enterprises/{quote(ent_id)}?ok=saved", status_code=303)
         (diff,) = await run_in_threadpool(console.diffs, ctx.engine, book, installed, [profile])
-        return page(request, "edit.html", ent=installed, text=text, errors=[], diff=diff, checked=digest)
+        return page(request, "edit.html", ent=installed, text=text, errors=[], diff=diff, checked=digest, lines=[])
 
     @guard
     async def propose(request: Request, user: str, form) -> Response:
@@ -219,6 +223,30 @@ def routes(ctx) -> list[Route]:
         return RedirectResponse(f"/console/enterprises/{quote(p['enterprise_id'])}?ok={form.get('action')}", status_code=303)
 
     @guard
+    async def preview(request: Request, user: str, form) -> Response:
+        """The digest this enterprise would receive now, as `digest --preview` writes it (nothing sent or recorded)."""
+        ent_id = request.path_params["ent"]
+        book = rulebook()
+        if book.enterprise(ent_id) is None:
+            return page(request, "message.html", 404, text="Entreprise inconnue / unknown enterprise")
+
+        # ?at=published replays history (each notice as on its publication day), like `digest --at published`
+        live = request.query_params.get("at") != "published"
+
+        def build() -> str | None:
+            with tempfile.TemporaryDirectory() as tmp:
+                done = app.run_digests(ctx.engine, ctx.cfg, book, preview_dir=Path(tmp), only=[ent_id],
+                                       judge_now=datetime.now(timezone.utc) if live else None)
+                return Path(done[0].where).with_suffix(".html").read_text(encoding="utf-8") if done else None
+
+        html = await run_in_threadpool(build)
+        if html is None:
+            return page(request, "message.html", text="Rien à envoyer cette semaine / nothing to send this week")
+        # the mail's own inline styles, still no script and no framing
+        return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                                                      "frame-ancestors 'none'; base-uri 'none'"})
+
+    @guard
     async def resubscribe(request: Request, user: str, form) -> Response:
         ent_id = request.path_params["ent"]
         with ctx.engine.begin() as conn:
@@ -239,6 +267,7 @@ def routes(ctx) -> list[Route]:
         Route("/console/enterprises/{ent}/edit", edit, methods=["GET", "POST"]),
         Route("/console/enterprises/{ent}/proposals", propose, methods=["POST"]),
         Route("/console/enterprises/{ent}/resubscribe", resubscribe, methods=["POST"]),
+        Route("/console/enterprises/{ent}/preview", preview),
         Route("/console/proposals/{pid:int}", decide, methods=["POST"]),
     ]
 

@@ -1,0 +1,172 @@
+"""Limits at the edge: what one hostile or broken record or file may cost, and how its text is
+made harmless before it is stored, judged, printed or mailed.
+
+Why here, once: every source kind and `watcher import` pass through the same few gates, so one
+hostile notice (a NUL byte PostgreSQL refuses, a terminal escape, a right-to-left override, a
+CR/LF in a URL, a 10 MB title) costs that notice a truncation or a dropped field, never the run.
+Pure functions and constants; the numbers are measured in benchmarks/hostile_limits.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import replace
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from .errors import WatcherError
+from .models import Bidder, Notice
+
+MiB = 1024 * 1024
+MAX_TITLE = 1_000  # characters of a title (SEAO's longest real title is ~600)
+MAX_TEXT = 100_000  # characters of a description (SEAO descriptions stay under 20,000)
+MAX_FIELD = 2_000  # characters of any other text field: buyer, reference, notice type, bidder
+MAX_URL = 2_000  # characters of a notice URL
+MAX_EXTRACT = 50_000  # characters the requirement extractor reads (its regexes are linear but many)
+MAX_JSON_DEPTH = 64  # levels of nesting in JSON (OCDS needs about 8)
+MAX_INFLATED = 2 * 1024 * MiB  # bytes a compressed file given to `watcher import` may inflate to
+MAX_FEED_BYTES = 64 * MiB  # an RSS/Atom document is parsed whole (feedparser): bytes read at most
+ELLIPSIS = "…"
+
+# C0 and C1 controls (terminal escapes start with ESC or CSI), DEL, bidirectional overrides and
+# isolates (a right-to-left override reverses what a reader sees), the BOM. Tab and newline are
+# kept in multi-line text only; CR is dropped (CRLF becomes LF).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
+
+
+class TooLarge(WatcherError):
+    """A file or a structure passed one of the limits above: refused, with the limit in the message."""
+
+    hint = ("le fichier dépasse une limite de sécurité; s'il est légitime, découpez-le / the file passes a safety"
+            " limit; if it is legitimate, split it")
+
+
+def clean_text(value: str | None, limit: int = MAX_FIELD, multiline: bool = False) -> str:
+    """Text without control or bidi characters, at most `limit` characters (an ellipsis marks a cut).
+    Single-line text gets its line breaks and tabs turned into spaces."""
+    if not value:
+        return "" if value is None else value
+    if len(value) > 4 * limit:  # cut before the regexes: a 10 MB title costs no more than a long one
+        value = value[:4 * limit]
+    if not multiline:
+        value = _LINE_BREAKS.sub(" ", value)
+    value = _CONTROLS.sub("", value.replace("\r\n", "\n"))
+    if len(value) > limit:
+        value = value[:limit - 1].rstrip() + ELLIPSIS
+    return value
+
+
+def safe_url(value: str | None) -> str | None:
+    """The URL if it is a plain http(s) URL with a host, no space, no control character and not too
+    long; else None (a javascript: link or a header-splitting CR/LF is dropped, never "repaired")."""
+    if not value:
+        return None
+    url = value.strip()
+    if len(url) > MAX_URL or any(c <= " " or "\x7f" <= c <= "\x9f" for c in url) or _CONTROLS.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def clean_notice(notice: Notice) -> Notice:
+    """The notice with every text field cleaned and bounded and its URL kept only if safe. The same
+    notice comes back (no copy) when nothing needed cleaning, the usual case."""
+    changes: dict = {}
+    key = clean_text(notice.id, 1_000)
+    if len(key) > 80:  # the key column's width: keep it unique rather than cut it
+        key = f"{key[:60]}~{hashlib.sha256(notice.id.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
+    if key != notice.id:
+        changes["id"] = key
+    for name, limit, multiline in _TEXT_FIELDS:
+        value = getattr(notice, name)
+        if isinstance(value, str) and value:
+            cleaned = clean_text(value, limit, multiline)
+            if cleaned != value:
+                changes[name] = cleaned
+    if notice.url is not None and safe_url(notice.url) != notice.url:
+        changes["url"] = safe_url(notice.url)
+    for name in ("categories", "unspsc", "regions"):
+        codes = getattr(notice, name)
+        kept = tuple(c for c in (clean_text(str(c), 40) for c in codes) if c)
+        if kept != tuple(codes):
+            changes[name] = kept
+    bidders = tuple(_clean_bidder(b) for b in notice.bidders)
+    if bidders != notice.bidders:
+        changes["bidders"] = bidders
+    return replace(notice, **changes) if changes else notice
+
+
+_TEXT_FIELDS = (
+    ("source", 40, False), ("reference", 120, False), ("title", MAX_TITLE, False), ("buyer_name", MAX_FIELD, False),
+    ("buyer_id", 120, False), ("notice_type", 200, False), ("description", MAX_TEXT, True),
+)
+
+
+def _clean_bidder(b: Bidder) -> Bidder:
+    name, neq = clean_text(b.name), clean_text(b.neq, 20) if b.neq else b.neq
+    return b if (name, neq) == (b.name, b.neq) else replace(b, name=name, neq=neq)
+
+
+class BoundedReader(io.RawIOBase):
+    """A raw stream that raises TooLarge once more than `limit` bytes were read from `inner` (a
+    decompressing stream): a 4 MB gzip bomb stops at the limit instead of filling memory."""
+
+    def __init__(self, inner: BinaryIO, limit: int, name: str) -> None:
+        self._inner, self._limit, self._name, self._read = inner, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:  # a gzip file can seek (parsers that read twice need it)
+        return self._inner.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._read = self._inner.seek(offset, whence)  # the limit counts positions, not bytes re-read
+        return self._read
+
+    def tell(self) -> int:
+        return self._read
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._inner.read(min(len(buffer), self._limit + 1 - self._read) or 1)
+        self._read += len(data)
+        if self._read > self._limit:
+            raise TooLarge(f"{self._name}: plus de {self._limit} octets une fois décompressé / more than {self._limit}"
+                           " bytes once decompressed: refused (compression bomb?)")
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            super().close()
+
+
+def limit_depth(events, name: str = "", limit: int = MAX_JSON_DEPTH):
+    """Pass ijson (prefix, event, value) events through, raising TooLarge past `limit` levels of
+    nesting: 40,000 nested brackets in an 80 KB file would otherwise cost gigabytes of prefixes."""
+    depth = 0
+    for item in events:
+        event = item[1]
+        if event in ("start_map", "start_array"):
+            depth += 1
+            if depth > limit:
+                raise TooLarge(f"JSON imbriqué sur plus de {limit} niveaux / JSON nested deeper than {limit}"
+                               " levels: refused")
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+        yield item
+
+
+def bounded(inner: BinaryIO, limit: int, name: str) -> io.BufferedReader:
+    """`inner` behind a BoundedReader, buffered (peek works, parsers read it as any file)."""
+    return io.BufferedReader(BoundedReader(inner, limit, name), buffer_size=64 * 1024)

@@ -83,22 +83,29 @@ class SmtpTestServer:
     `messages` are parsed with the email package; `peers` holds, per message, the client's
     (host, port), so a test can tell whether one connection carried them all. `fail(rcpt, code,
     times)` makes the server refuse that recipient with `code` (`times` times, or always).
+    `kill_after(n, pid)` kills the sending process right after the server answers 250 to the
+    n-th message: the mail is accepted but the sender cannot have recorded it (the crash window).
     """
 
     def __init__(self) -> None:
         self.messages: list = []
         self.peers: list[tuple[str, int]] = []
         self.failures: dict[str, list] = {}
+        self.kill: tuple[int, int] | None = None  # (n-th message, pid)
         self.host = "127.0.0.1"
         self.port = 0
 
     def fail(self, recipient: str, code: int = 550, times: int | None = None) -> None:
         self.failures[recipient.lower()] = [code, times]
 
+    def kill_after(self, count: int, pid: int) -> None:
+        self.kill = (count, pid)
+
     def clear(self) -> None:
         self.messages.clear()
         self.peers.clear()
         self.failures.clear()
+        self.kill = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         rule = self.failures.get(address.lower())
@@ -115,6 +122,13 @@ class SmtpTestServer:
 
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         self.peers.append(tuple(session.peer[:2]))
+        if self.kill and len(self.messages) == self.kill[0]:
+            import signal
+
+            pid, self.kill = self.kill[1], None
+            os.kill(pid, signal.SIGSTOP)  # frozen first: it cannot record the mail before it dies
+            await server.push("250 Message accepted for delivery")
+            os.kill(pid, signal.SIGKILL)
         return "250 Message accepted for delivery"
 
 

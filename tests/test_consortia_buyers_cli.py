@@ -81,3 +81,30 @@ def test_profile_suggest_writes_a_rule_file_that_passes_rules_check(capsys, conf
     assert code == 0, err
     code, _, err = run(capsys, "--config", str(config), "profile", "suggest", "--neq", "0000000000")
     assert code == 1 and "no bid" in err
+
+
+def test_buyers_show_the_latest_contact_with_its_date(capsys, config):
+    """A buyer's contact person (CanadaBuys, OCDS contactPoint) is shown with the date a notice last named it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from watcher.config import load_config
+    from watcher.models import Contact, Notice
+    from watcher.store import contacts, open_store
+
+    code, out, _ = run(capsys, "--config", str(config), "buyers", "coop-entretien-horizon", "--at", "2019-12-31", "--json")
+    buyer = json.loads(out.splitlines()[0])["buyer"]
+    assert json.loads(out.splitlines()[0])["contact"] is None  # SEAO XML names no contact person
+    engine = open_store(load_config(config).database_url)
+    mtl = ZoneInfo("America/Montreal")
+    with engine.begin() as conn:  # contacts only: the award history the other tests read is left as it is
+        for day, person in ((datetime(2019, 3, 1, tzinfo=mtl), Contact("Ancienne Personne", "ancienne@example.org", "")),
+                            (datetime(2019, 9, 2, tzinfo=mtl), Contact("Julie Tremblay", "julie.tremblay@example.org", "418 555-0100"))):
+            contacts.save_contacts(conn, [Notice(id=f"test:{day:%m}", source="test", title="x", buyer_name=buyer,
+                                                 as_of=day, contacts=(person,))])
+    engine.dispose()
+    code, out, _ = run(capsys, "--config", str(config), "buyers", "coop-entretien-horizon", "--at", "2019-12-31", "--json")
+    assert json.loads(out.splitlines()[0])["contact"] == {
+        "name": "Julie Tremblay", "email": "julie.tremblay@example.org", "phone": "418 555-0100", "seen": "2019-09-02"}
+    code, out, _ = run(capsys, "--config", str(config), "buyers", "coop-entretien-horizon", "--at", "2019-12-31")
+    assert "contact : Julie Tremblay, julie.tremblay@example.org, 418 555-0100 (vu le / seen 2019-09-02)" in out

@@ -1,12 +1,9 @@
 """Weekly digests end to end on real SEAO notices (February 2018), delivered to a real SMTP server:
-sections, .ics, both languages, reminders and amendments exactly once, and a crash mid-run."""
+sections, .ics, both languages, reminders and amendments exactly once (the crash window: test_crash_window.py)."""
 
 from __future__ import annotations
 
 import email
-import os
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -105,23 +102,6 @@ def test_reminders_and_amendments_appear_once(setup, smtp_server):
     smtp_server.clear()
     app.run_digests(engine, cfg, rulebook, now=second + timedelta(hours=1))
     assert smtp_server.messages == []  # each reminder and amendment went out once
-
-
-def test_a_crash_after_two_mails_then_a_restart_delivers_each_digest_once(setup, smtp_server):
-    cfg, engine, rulebook, path = setup
-    assert not app.import_paths(engine, [ROOT / "demo" / "seao"]).errors  # 2018-2019: a digest for each example EÉS
-    command = [sys.executable, "-m", "watcher.cli", "--config", str(path), "digest", "--send", "--at", "published"]
-    crashed = subprocess.run(command, env={**os.environ, "WATCHER_TEST_CRASH_AFTER": "2"}, capture_output=True, text=True,
-                             cwd=ROOT, timeout=120)
-    assert crashed.returncode == 75, crashed.stderr  # killed itself right after the 2nd accepted mail
-    assert len(smtp_server.messages) == 2
-    again = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert again.returncode == 0, again.stderr
-    per_enterprise = Counter(m["X-Watcher-Enterprise"] for m in smtp_server.messages)
-    # every example enterprise with an open call in 2018-2019 (all but reboot-montreal) once
-    assert len(per_enterprise) == len(rulebook.enterprises) - 1 and set(per_enterprise.values()) == {1}, per_enterprise
-    final = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert final.returncode == 0 and sum(Counter(m["X-Watcher-Enterprise"] for m in smtp_server.messages).values()) == len(per_enterprise)
 
 
 def test_immediate_alert_for_a_realistic_notice_closing_soon_goes_once(setup, smtp_server):

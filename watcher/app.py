@@ -3,7 +3,6 @@ lives in collect/, store/, match/ and digest/."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .collect import PARSERS, detect_format, iter_files, open_source_file
+from .collect import PARSERS, detect_stream, iter_files, open_source_file
 from .collect.fetch import Fetcher
 from .collect.runner import RunReport, collect_all, failing_alerts
 from .config import Config
@@ -33,8 +32,10 @@ from .match.engine import AwardHistory, Judge, Rulebook
 from .match.suggest import SuggestedProfile, suggest_profile
 from .models import Amendment, Digest, DigestItem, Enterprise, Expense, FinalContract, Match, Notice
 from .money import load_rates
+from .store.contacts import KnownContact, latest_contact_by_name
 from .rules import load_enterprises, load_requirement_rules, load_thresholds
-from .sources import load_sources
+from . import ruleset
+from .sources import load_sources  # noqa: F401  (strict loader, kept for callers; running uses ruleset)
 from .store import feedback as feedback_store
 from .store import repo, verdicts, writing
 
@@ -53,11 +54,13 @@ class ImportReport:
     contracts: int = 0
     expenses: int = 0
     errors: list[str] = field(default_factory=list)
+    titles_built: int = 0  # notices without a title in their file, given one built from their fields (a warning)
 
     def as_json(self) -> dict:
         return {"files": self.files, "notices_new": self.notices_new, "notices_updated": self.notices_updated,
                 "notices_unchanged": self.notices_unchanged, "notices_stale": self.notices_stale,
-                "contracts": self.contracts, "expenses": self.expenses, "errors": self.errors}
+                "contracts": self.contracts, "expenses": self.expenses, "errors": self.errors,
+                "warnings": {"titles_built": self.titles_built}}
 
 
 def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
@@ -79,8 +82,7 @@ def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
 
 def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
     with open_source_file(path) as stream:
-        head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
-        kind = detect_format(head, path.name)
+        kind = detect_stream(stream, path.name)
         if kind is None:
             raise ParseError(str(path), None, "format not recognised (expected SEAO XML, OCDS JSON, CanadaBuys CSV or RSS/Atom)")
         notices: list[Notice] = []
@@ -91,6 +93,7 @@ def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
                 report.errors.append(str(item))
             elif isinstance(item, Notice):
                 notices.append(item)
+                report.titles_built += item.title_built
             elif isinstance(item, FinalContract):
                 finals.append(item)
             elif isinstance(item, Expense):
@@ -113,10 +116,11 @@ def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list,
     notices.clear(), finals.clear(), spent.clear()
 
 
-def load_rulebook(cfg: Config) -> Rulebook:
-    """Enterprise profiles, thresholds and requirement phrases from the rules folder (RuleErrors if any is wrong)."""
-    return Rulebook(tuple(load_enterprises(cfg.rules_dir)), load_thresholds(cfg.rules_dir / "thresholds.toml"),
-                    load_requirement_rules(cfg.rules_dir / "requirements.toml"), load_rates(cfg.rules_dir / "rates.toml"))
+def load_rulebook(cfg: Config, engine: Engine | None = None) -> Rulebook:
+    """Enterprise profiles, thresholds and requirement phrases from the rules folder. A broken profile
+    is skipped with a warning naming file:line (its last good version serves when `engine` keeps
+    one: watcher.ruleset); broken thresholds or requirement phrases raise RuleErrors."""
+    return ruleset.load(cfg, engine).rulebook
 
 
 def judge_for(engine: Engine, rulebook: Rulebook) -> Judge:
@@ -191,6 +195,8 @@ class DigestOutcome:
     where: str  # file path or "smtp"
     ok: bool = True
     error: str | None = None
+    permanent: bool = False  # a failure retrying will not cure (5xx, bad address)
+    refused: tuple[str, ...] = ()  # recipients that did not get it (the mail may have reached others)
 
 
 REMIND_WITHIN = timedelta(days=7)
@@ -234,11 +240,8 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, where))
         return outcomes
     by_id = {msg["Message-ID"]: (digest, reasons) for digest, msg, reasons in plans}
-    crash_after = int(os.environ.get("WATCHER_TEST_CRASH_AFTER", "0"))  # test hook: die after N accepted mails
-    accepted = 0
 
     def record(msg: EmailMessage, result: DeliveryResult) -> None:
-        nonlocal accepted
         digest, reasons = by_id[msg["Message-ID"]]
         with engine.begin() as conn:
             if result.ok:
@@ -246,14 +249,11 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
                     repo.record_delivery(conn, digest.enterprise.id, ids, msg["Message-ID"], reason=reason, now=now)
             if not result.ok or result.refused:
                 repo.record_failure(conn, digest.enterprise.id, msg["Message-ID"], result.error or "refused", result.permanent)
-        if result.ok:
-            accepted += 1
-            if crash_after and accepted >= crash_after:
-                os._exit(75)
 
     results = deliver([msg for _, msg, _ in plans], cfg.delivery, on_result=record)
     for (digest, _, _), result in zip(plans, results):
-        outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok, result.error))
+        outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok,
+                                      result.error, result.permanent, result.refused))
     if cfg.daemon.coordinator_email:
         msg = coordinator_digest(engine, cfg, plans, now)
         result = deliver([msg], cfg.delivery)[0]
@@ -303,6 +303,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pai
         found = leads.top(ent)
         if found:
             digest.extra["buyers"] = found
+            digest.extra["buyer_contacts"] = buyer_contacts(engine, [lead.buyer for lead in found])
             reasons_map[month] = ["buyers"]
     for a in digest.amendments:
         reasons_map.setdefault(f"amendment:v{a.version}", []).append(a.item.notice.id)
@@ -520,7 +521,7 @@ def collect(engine: Engine, cfg: Config, names: list[str] | None = None,
             stop: threading.Event | None = None) -> list[RunReport]:
     """Run the named sources (every enabled one by default) once, then alert the coordinator about
     sources that keep failing (one mail per failure streak)."""
-    sources = load_sources(cfg.sources_dir)
+    sources = ruleset.load(cfg, engine).sources  # a broken source file is skipped with a warning
     if names:
         unknown = sorted(set(names) - {s.name for s in sources})
         if unknown:
@@ -567,6 +568,12 @@ def history(engine: Engine) -> list[Notice]:
 def buyers(engine: Engine, enterprise: Enterprise, now: datetime, years: int = 3) -> list[BuyerLead]:
     """The buyers who bought what the enterprise sells in the last `years` years, best lead first."""
     return buyer_leads(history(engine), enterprise, now, years)
+
+
+def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownContact]:
+    """{buyer name: its latest known contact person, with the date last seen} (store/contacts.py)."""
+    with engine.connect() as conn:
+        return latest_contact_by_name(conn, names)
 
 
 def suggest(engine: Engine, neq: str, until: date | None = None) -> SuggestedProfile:

@@ -84,6 +84,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         for error in report.errors:
             print(f"erreur / error: {error}", file=sys.stderr)
+        if report.titles_built:
+            print(f"avertissement / warning: {report.titles_built} avis sans titre, titre construit (nature, catégorie, "
+                  f"UNSPSC, acheteur) / notice(s) without a title, title built from nature, category, UNSPSC, buyer",
+                  file=sys.stderr)
         print(f"{report.files} fichier(s) / file(s): {report.notices_new} nouveaux avis / new notices, "
               f"{report.notices_updated} mis à jour / updated, {report.notices_unchanged} inchangés / unchanged, "
               f"{report.notices_stale} plus anciens ignorés / older ignored, {report.contracts} contrats finaux / final contracts, "
@@ -102,7 +106,8 @@ def cmd_notices(args: argparse.Namespace) -> int:
                 print(json.dumps(notice_json(n), ensure_ascii=False))
             else:
                 when = n.published_at.astimezone(MONTREAL).strftime("%Y-%m-%d") if n.published_at else "          "
-                value = f"{n.value:>12,.0f} $".replace(",", " ") if n.value is not None else " " * 14
+                unit = "$" if n.currency == "CAD" else n.currency or "?"  # never a pound shown as a dollar
+                value = f"{n.value:>12,.0f} {unit}".replace(",", " ") if n.value is not None else " " * 14
                 print(f"{n.id:<14} {when} {n.method:<10} {value}  {n.title[:70]}  — {n.buyer_name[:40]}")
     return 0
 
@@ -156,11 +161,16 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     """Build each enterprise's digest: --preview DIR writes .eml files, --send delivers them."""
+    from . import operate
+
     cfg = _config(args)
-    rulebook = app.load_rulebook(cfg)
     engine = open_store(cfg.database_url)
-    outcomes = app.run_digests(engine, cfg, rulebook, preview_dir=args.preview, since=args.since,
-                               judge_now=_judge_now(args.at))
+    rulebook = app.load_rulebook(cfg, engine)
+    if args.preview:
+        outcomes = app.run_digests(engine, cfg, rulebook, preview_dir=args.preview, since=args.since,
+                                   judge_now=_judge_now(args.at))
+    else:  # recorded as a digest run (watcher status); temporary failures wait for the daemon's retry
+        outcomes = operate.send_digests(engine, cfg, rulebook, since=args.since, judge_now=_judge_now(args.at))
     failed = 0
     for o in outcomes:
         if o.ok:
@@ -379,35 +389,61 @@ def cmd_sources_kinds(args: argparse.Namespace) -> int:
 def cmd_sources_list(args: argparse.Namespace) -> int:
     """List the declared sources (sources/*.toml) with their kind, schedule and state."""
     cfg = _config(args)
-    for s in app.load_sources(cfg.sources_dir):
+    from . import ruleset
+
+    for s in ruleset.load(cfg).sources:  # a broken file: a warning naming it, the others listed
         state = "actif / enabled" if s.enabled else "désactivé / disabled"
         print(f"{s.name:<24} {s.kind:<11} [{s.schedule}] {state:<21} {s.url}")
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the daemon: each source on its schedule, digests on [daemon] digest_schedule; stops cleanly on SIGTERM/SIGINT."""
-    import logging
-
+    """Run the daemon: sources and digests on their schedules, retries; SIGHUP reloads, SIGTERM stops."""
+    from . import logs, metrics, operate, ruleset
     from .schedule import run_daemon
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     cfg = _config(args)
+    logs.setup(cfg.daemon.log_level, cfg.daemon.log_format, args.verbose)
     engine = open_store(cfg.database_url)
-    app.load_rulebook(cfg)  # refuse to start on broken rule files rather than fail at the first digest
-    def collect_then_alert(stop, name: str) -> None:
-        app.collect(engine, cfg, [name], stop)
-        app.run_alerts(engine, cfg, app.load_rulebook(cfg))  # [digest] alert_days: closing soon, at once
+    broken: list = []
 
-    jobs = [(f"source:{s.name}", s.schedule, (lambda stop, name=s.name: collect_then_alert(stop, name)))
-            for s in app.load_sources(cfg.sources_dir) if s.enabled]
-    # One digest job per schedule: profiles may set their own ([digest] schedule), the rest use the default.
-    schedules: dict[str, list[str]] = {}
-    for ent in app.load_rulebook(cfg).enterprises:
-        schedules.setdefault(ent.digest_schedule or cfg.daemon.digest_schedule, []).append(ent.id)
-    for i, (cron, ids) in enumerate(sorted(schedules.items())):
-        jobs.append((f"digests:{i}", cron, lambda stop, ids=ids: app.run_digests(
-            engine, cfg, app.load_rulebook(cfg), judge_now=datetime.now(MONTREAL), only=ids)))  # live: closed notices drop out
+    def rules() -> ruleset.RuleSet:
+        """Rule and source files read again; broken ones skipped (last good version serving), the coordinator told once."""
+        found = ruleset.load(cfg, engine)
+        broken[:] = found.broken
+        operate.alert_broken_files(engine, cfg, found.broken)
+        return found
+
+    def collect_then_alert(stop, names: list[str] | None) -> None:
+        app.collect(engine, cfg, names, stop)
+        app.run_alerts(engine, cfg, rules().rulebook)  # [digest] alert_days: closing soon, at once
+
+    def digests(stop, ids: list[str] | None) -> None:  # live: closed notices drop out
+        operate.send_digests(engine, cfg, rules().rulebook, only=ids, judge_now=datetime.now(MONTREAL))
+
+    def jobs() -> list:
+        found = rules()
+        out = [(f"source:{s.name}", s.schedule, (lambda stop, name=s.name: collect_then_alert(stop, [name])))
+               for s in found.sources if s.enabled]
+        # One digest job per schedule: profiles may set their own ([digest] schedule), the rest use the default.
+        schedules: dict[str, list[str]] = {}
+        for ent in found.rulebook.enterprises:
+            schedules.setdefault(ent.digest_schedule or cfg.daemon.digest_schedule, []).append(ent.id)
+        for i, (cron, ids) in enumerate(sorted(schedules.items())):
+            out.append((f"digests:{i}", cron, lambda stop, ids=ids: digests(stop, ids)))
+        out.append(("retry", cfg.daemon.retry_schedule, lambda stop: operate.retry_pending(
+            engine, cfg, rules().rulebook, judge_now=datetime.now(MONTREAL))))
+        return out
+
+    def at_start(stop) -> None:  # --now: collect first, then the digests that can use what came in
+        collect_then_alert(stop, None)
+        if not stop.is_set():
+            digests(stop, None)
+
+    registry = metrics.registry_for(engine, lambda: len(broken), cfg.daemon.retry_hours)
+    if cfg.metrics.port:
+        metrics.serve(registry, cfg.metrics.port, cfg.metrics.address)
+    after_job = (lambda: metrics.write_textfile(registry, cfg.metrics.textfile)) if cfg.metrics.textfile else None
     web = None
     if cfg.web.enabled:  # the console beside the jobs, in a thread of its own
         import threading
@@ -417,7 +453,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         web = server(cfg, engine)
         threading.Thread(target=web.run, name="web", daemon=True).start()
     try:
-        run_daemon(jobs, engine, cfg.daemon.standby_poll, run_at_start=args.now)
+        run_daemon(jobs(), engine, cfg.daemon.standby_poll, reload=jobs, at_start=at_start if args.now else None,
+                   after_job=after_job)
     finally:
         if web is not None:
             web.should_exit = True
@@ -463,9 +500,13 @@ def cmd_buyers(args: argparse.Namespace) -> int:
     engine = open_store(cfg.database_url)
     now = args.at if isinstance(args.at, datetime) else datetime.now(MONTREAL)
     leads = app.buyers(engine, enterprise, now, args.years)[: args.limit]
+    contacts = app.buyer_contacts(engine, [lead.buyer for lead in leads])
     for lead in leads:
+        c = contacts.get(lead.buyer)
+        seen = c.last_seen.astimezone(MONTREAL).date().isoformat() if c else None
         if args.json:
-            print(json.dumps(lead.as_json(), ensure_ascii=False, default=str))
+            contact = {"name": c.name or None, "email": c.email or None, "phone": c.phone or None, "seen": seen} if c else None
+            print(json.dumps(lead.as_json() | {"contact": contact}, ensure_ascii=False, default=str))
             continue
         modes = ", ".join(f"{m} {n}" for m, n in lead.by_method if n)
         print(f"{lead.score:4.2f} {lead.buyer} — {lead.purchases} achat(s) / purchase(s) ({modes}); médiane / median "
@@ -475,6 +516,8 @@ def cmd_buyers(args: argparse.Namespace) -> int:
         for r in lead.recurring:
             print(f"     à revenir vers / expected around {r.expected}: {r.title} ({r.evidence_en if enterprise.language == 'en' else r.evidence_fr})")
         print(f"     {lead.reason(enterprise.language)}")
+        if c:
+            print(f"     contact : {', '.join(x for x in (c.name, c.email, c.phone) if x)} (vu le / seen {seen})")
     if not leads and not args.json:
         print(f"aucun acheteur dans les {args.years} dernières années / no buyer in the last {args.years} years "
               f"(as of {now:%Y-%m-%d}; try --at with a date within the stored history)")
@@ -693,6 +736,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="watcher: %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

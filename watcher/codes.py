@@ -136,6 +136,14 @@ SEAO_NATURES: dict[str, str] = {
     "8": "other",  # sale of movable property
 }
 
+# Their French labels (2013 specification), and those of <precision> for services: used to build a
+# title for the notices of files that have none.
+SEAO_NATURE_LABELS: dict[str, str] = {
+    "1": "Approvisionnement (biens)", "2": "Services", "3": "Travaux de construction", "5": "Autre",
+    "6": "Concession", "7": "Vente de biens immeubles", "8": "Vente de biens meubles",
+}
+SEAO_PRECISION_LABELS: dict[str, str] = {"1": "Services professionnels", "2": "Services de nature technique"}
+
 METHOD_LABELS: dict[str, dict[str, str]] = {
     "gre_a_gre": {"fr": "gré à gré", "en": "mutual agreement"},
     "invitation": {"fr": "appel d'offres sur invitation", "en": "invitation to tender"},

@@ -6,6 +6,8 @@ running on the embedded defaults), so a checkout runs as is.
 
 from __future__ import annotations
 
+import logging
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +22,13 @@ class SmtpConfig:
     host: str = "localhost"
     port: int = 25
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a repr, a log or a traceback
     starttls: bool = False
     ssl: bool = False  # implicit TLS (port 465)
     timeout: float = 30.0
     connections: int = 2  # SMTP connections used at once by a run (each sends many mails)
+    retries: int = 3  # more tries after a refused connection or a 4xx, within the run
+    retry_delay: float = 5.0  # seconds before the 2nd try, doubled each time (5, 10, 20 s)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,17 @@ class DaemonConfig:
     max_failures: int = 3  # consecutive failures before status exits non-zero and the coordinator is alerted
     coordinator_email: str | None = None
     standby_poll: float = 30.0  # seconds between two tries of a standby daemon (PostgreSQL)
+    retry_schedule: str = "*/15 * * * *"  # cron: digests that failed for a temporary reason are tried again
+    retry_hours: float = 48.0  # after that long a temporary delivery failure is given up (reported)
+    log_format: str = "text"  # text | json (one object per line)
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    port: int = 0  # > 0: Prometheus endpoint on http://address:port/metrics while `watcher run` runs
+    address: str = "127.0.0.1"
+    textfile: Path | None = None  # a .prom file for the node exporter's textfile collector
 
 
 @dataclass(frozen=True)
@@ -84,25 +99,34 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     web: WebConfig = field(default_factory=WebConfig)
     path: Path | None = None  # the file this came from; None for the embedded defaults
 
 
 # Allowed keys per table, with their expected types. Unknown keys are errors (typos must show).
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "database": {"url": str},
+    "database": {"url": str, "password_file": str},
     "paths": {"sources": str, "rules": str, "templates": str},
     "delivery": {"backend": str, "outbox": str, "sender": str, "reply_to": str, "smtp": dict},
     "delivery.smtp": {
-        "host": str, "port": int, "user": str, "password": str,
+        "host": str, "port": int, "user": str, "password": str, "password_file": str,
         "starttls": bool, "ssl": bool, "timeout": (int, float), "connections": int,
+        "retries": int, "retry_delay": (int, float),
     },
     "digest": {"language": str, "max_items": int, "profile_help": str},
     "fetch": {"user_agent": str, "timeout": (int, float), "max_bytes": int, "min_interval": (int, float),
               "retries": int, "respect_robots": bool, "deadline": (int, float)},
-    "daemon": {"digest_schedule": str, "max_failures": int, "coordinator_email": str, "standby_poll": (int, float)},
+    "daemon": {"digest_schedule": str, "max_failures": int, "coordinator_email": str, "standby_poll": (int, float),
+               "retry_schedule": str, "retry_hours": (int, float), "log_format": str, "log_level": str},
+    "metrics": {"port": int, "address": str, "textfile": str},
     "web": {"enabled": bool, "host": str, "port": int, "secret": str, "base_url": str, "session_minutes": int},
 }
+
+# Secrets may live outside config.toml: systemd credentials (LoadCredential=, read from
+# $CREDENTIALS_DIRECTORY), then the environment. A `password_file` key wins over both.
+SECRETS = {"smtp": ("smtp_password", "WATCHER_SMTP_PASSWORD"), "database": ("database_password", "WATCHER_DATABASE_PASSWORD")}
+log = logging.getLogger("watcher.config")
 
 
 def load_config(path: str | Path | None = None, base: Path | None = None) -> Config:
@@ -120,7 +144,54 @@ def load_config(path: str | Path | None = None, base: Path | None = None) -> Con
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     _check(path, text, data, "")
+    _warn_if_readable(path, data)
     return _resolve(_build(path, text, data), path.resolve().parent)
+
+
+def _warn_if_readable(path: Path, data: dict[str, Any]) -> None:
+    """A password written in config.toml must not be readable by every local user."""
+    smtp = data.get("delivery", {}).get("smtp", {})
+    url = data.get("database", {}).get("url", "")
+    if not (smtp.get("password") or _url_password(url)):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o004:
+        log.warning("%s contient un mot de passe et est lisible par tous / holds a password and is readable by "
+                    "every user: chmod 640 %s, or move it to password_file / $CREDENTIALS_DIRECTORY", path, path)
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None
+
+
+def _secret(path: Path, text: str, dotted: str, inline: str | None, file_value: str | None, kind: str) -> str | None:
+    """The password: inline in config.toml, else `password_file` (relative to the config's folder),
+    else $CREDENTIALS_DIRECTORY/<credential> (systemd LoadCredential=), else the environment."""
+    credential, env = SECRETS[kind]
+    if inline:
+        return inline
+    candidates = []
+    if file_value:
+        candidates.append(Path(file_value) if Path(file_value).is_absolute() else path.resolve().parent / file_value)
+    elif os.environ.get("CREDENTIALS_DIRECTORY"):
+        found = Path(os.environ["CREDENTIALS_DIRECTORY"]) / credential
+        if found.exists():
+            candidates.append(found)
+    for candidate in candidates:
+        try:
+            return candidate.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            _fail(path, text, dotted, f"cannot read {candidate}: {exc.strerror}")
+    return os.environ.get(env) or None
 
 
 def _check(path: Path, text: str, data: dict[str, Any], prefix: str) -> None:
@@ -184,17 +255,34 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
     url = db.get("url", Config.database_url)
     if "://" not in url:
         _fail(path, text, "database.url", f"{url!r} is not a database URL (e.g. sqlite:///watcher.db, postgresql+psycopg://user@host/db)")
+    if not url.startswith("sqlite") and not _url_password(url):
+        db_password = _secret(path, text, "database.password_file", None, db.get("password_file"), "database")
+        if db_password:
+            from sqlalchemy.engine import make_url
+
+            url = make_url(url).set(password=db_password).render_as_string(hide_password=False)
+    for key in ("retry_schedule", "digest_schedule"):
+        if key in data.get("daemon", {}):
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(data["daemon"][key])
+            except ValueError as exc:
+                _fail(path, text, f"daemon.{key}", f"invalid cron (minute hour day month weekday): {exc}")
+    dm_ = data.get("daemon", {})
+    if dm_.get("log_format", "text") not in ("text", "json"):
+        _fail(path, text, "daemon.log_format", f"{dm_['log_format']!r} is not allowed (allowed: text, json)")
+    if str(dm_.get("log_level", "INFO")).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        _fail(path, text, "daemon.log_level", f"{dm_['log_level']!r} is not allowed (allowed: DEBUG, INFO, WARNING, ERROR)")
+    if smtp.get("retries", 0) < 0 or smtp.get("retries", 0) > 10:
+        _fail(path, text, "delivery.smtp.retries", "must be between 0 and 10")
+    mt = data.get("metrics", {})
+    if "port" in mt and not 0 <= mt["port"] < 65536:
+        _fail(path, text, "metrics.port", "must be between 0 (off) and 65535")
     defaults = DigestConfig()
     fe, dm = data.get("fetch", {}), data.get("daemon", {})
     if dm.get("max_failures", 1) < 1:
         _fail(path, text, "daemon.max_failures", "must be 1 or more")
-    if "digest_schedule" in dm:
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger.from_crontab(dm["digest_schedule"])
-        except ValueError as exc:
-            _fail(path, text, "daemon.digest_schedule", f"invalid cron (minute hour day month weekday): {exc}")
     web = _web(path, text, data.get("web", {}))
     fetch_defaults, daemon_defaults = FetchConfig(), DaemonConfig()
     return Config(
@@ -211,11 +299,14 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
                 host=smtp.get("host", "localhost"),
                 port=smtp.get("port", 465 if smtp.get("ssl") else 25),
                 user=smtp.get("user"),
-                password=smtp.get("password"),
+                password=_secret(path, text, "delivery.smtp.password_file", smtp.get("password"),
+                                 smtp.get("password_file"), "smtp"),
                 starttls=smtp.get("starttls", False),
                 ssl=smtp.get("ssl", False),
                 timeout=float(smtp.get("timeout", 30.0)),
                 connections=smtp.get("connections", 2),
+                retries=smtp.get("retries", SmtpConfig.retries),
+                retry_delay=float(smtp.get("retry_delay", SmtpConfig.retry_delay)),
             ),
         ),
         digest=DigestConfig(
@@ -237,7 +328,13 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
             max_failures=dm.get("max_failures", daemon_defaults.max_failures),
             coordinator_email=dm.get("coordinator_email"),
             standby_poll=float(dm.get("standby_poll", daemon_defaults.standby_poll)),
+            retry_schedule=dm.get("retry_schedule", daemon_defaults.retry_schedule),
+            retry_hours=float(dm.get("retry_hours", daemon_defaults.retry_hours)),
+            log_format=dm.get("log_format", daemon_defaults.log_format),
+            log_level=str(dm.get("log_level", daemon_defaults.log_level)).upper(),
         ),
+        metrics=MetricsConfig(port=mt.get("port", 0), address=mt.get("address", "127.0.0.1"),
+                              textfile=Path(mt["textfile"]) if "textfile" in mt else None),
         web=web,
         path=path,
     )
@@ -283,4 +380,5 @@ def _resolve(cfg: Config, root: Path) -> Config:
         rules_dir=rel(cfg.rules_dir),
         templates_dir=rel(cfg.templates_dir),
         delivery=replace(cfg.delivery, outbox=rel(cfg.delivery.outbox)),
+        metrics=replace(cfg.metrics, textfile=rel(cfg.metrics.textfile) if cfg.metrics.textfile else None),
     )

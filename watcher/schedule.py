@@ -73,35 +73,77 @@ def instance_lock(engine: Engine, standby_poll: float, stop: threading.Event) ->
             conn.close()
 
 
-def run_daemon(jobs: list[tuple[str, str, Callable[[threading.Event], None]]], engine: Engine, standby_poll: float,
-               stop: threading.Event | None = None, install_signals: bool = True, run_at_start: bool = False) -> None:
+Job = tuple[str, str, Callable[[threading.Event], None]]  # (name, cron, job(stop_event))
+
+
+def run_daemon(jobs: list[Job], engine: Engine, standby_poll: float,
+               stop: threading.Event | None = None, install_signals: bool = True, run_at_start: bool = False,
+               reload: Callable[[], list[Job]] | None = None, at_start: Callable[[threading.Event], None] | None = None,
+               after_job: Callable[[], None] | None = None) -> None:
     """Run (name, cron, job(stop_event)) entries until SIGTERM/SIGINT or `stop` is set; with
-    `run_at_start` every job also runs once right away (after a deployment, or to try a config)."""
+    `run_at_start` every job also runs once right away (after a deployment, or to try a config).
+    `at_start` runs once, in order, before the schedule starts (`run --now`: collect, then digests).
+    SIGHUP calls `reload` for a new job list (rule and source files read again) without a restart;
+    `after_job` runs after each job (e.g. writing the metrics textfile)."""
     stop = stop or threading.Event()
+    wanted = threading.Event()  # a reload was asked for (SIGHUP)
     if install_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, frame: (log.info("signal %s: stopping after the current unit of work", signum), stop.set()))
+        if reload is not None:
+            signal.signal(signal.SIGHUP, lambda signum, frame: wanted.set())
     with instance_lock(engine, standby_poll, stop):
+        if at_start is not None:
+            _guarded("start", at_start, stop, after_job)()
         scheduler = BackgroundScheduler(
             timezone=TIMEZONE,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         )
         first = {"next_run_time": datetime.now(ZoneInfo(TIMEZONE))} if run_at_start else {}
-        for name, cron, job in jobs:
-            scheduler.add_job(_guarded(name, job, stop), CronTrigger.from_crontab(cron, timezone=TIMEZONE), id=name, name=name,
-                              **first)
+        _schedule(scheduler, jobs, stop, after_job, first)
         scheduler.start()
         log.info("daemon started: %s", ", ".join(f"{name} [{cron}]" for name, cron, _ in jobs))
         try:
             while not stop.wait(0.5):
-                pass
+                if wanted.is_set():
+                    wanted.clear()
+                    _reload(scheduler, reload, stop, after_job)
         finally:
             scheduler.shutdown(wait=True)  # the running job sees `stop` and ends its unit of work
             log.info("daemon stopped")
 
 
-def _guarded(name: str, job: Callable[[threading.Event], None], stop: threading.Event) -> Callable[[], None]:
-    """A job that logs one line and never lets an exception kill the scheduler."""
+def _schedule(scheduler: BackgroundScheduler, jobs: list[Job], stop: threading.Event,
+              after_job: Callable[[], None] | None, extra: dict | None = None) -> None:
+    """Add or replace each job by name; a job of the same name keeps its "never overlaps itself"."""
+    for name, cron, job in jobs:
+        scheduler.add_job(_guarded(name, job, stop, after_job), CronTrigger.from_crontab(cron, timezone=TIMEZONE),
+                          id=name, name=name, replace_existing=True, **(extra or {}))
+
+
+def _reload(scheduler: BackgroundScheduler, reload: Callable[[], list[Job]] | None, stop: threading.Event,
+            after_job: Callable[[], None] | None) -> None:
+    """SIGHUP: read the rule and source files again and reschedule; on error keep the current jobs."""
+    if reload is None:
+        return
+    try:
+        jobs = reload()
+    except Exception as exc:  # a broken shared rule file: keep serving with what runs now
+        log.warning("reload failed, keeping the current jobs: %s", exc)
+        log.debug("reload failed", exc_info=True)
+        return
+    names = {name for name, _, _ in jobs}
+    for old in scheduler.get_jobs():
+        if old.id not in names:
+            scheduler.remove_job(old.id)
+    _schedule(scheduler, jobs, stop, after_job)
+    log.info("reloaded (SIGHUP): %s", ", ".join(f"{name} [{cron}]" for name, cron, _ in jobs))
+
+
+def _guarded(name: str, job: Callable[[threading.Event], None], stop: threading.Event,
+             after_job: Callable[[], None] | None = None) -> Callable[[], None]:
+    """A job that logs one line and never lets an exception kill the scheduler: the failure at
+    WARNING (what an operator filters on), its traceback at DEBUG."""
     def run() -> None:
         if stop.is_set():
             return
@@ -109,5 +151,11 @@ def _guarded(name: str, job: Callable[[threading.Event], None], stop: threading.
         try:
             job(stop)
         except Exception as exc:  # one broken job must not stop the others
-            log.error("%s: failed after %.1f s: %s", name, time.monotonic() - started, exc)
+            log.warning("%s: failed after %.1f s: %s", name, time.monotonic() - started, exc)
+            log.debug("%s: traceback", name, exc_info=True)
+        if after_job is not None:
+            try:
+                after_job()
+            except Exception as exc:  # metrics must never break a job
+                log.warning("after %s: %s", name, exc)
     return run

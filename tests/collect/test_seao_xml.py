@@ -406,3 +406,18 @@ def test_all_24_avis_revisions_files() -> None:
         raw |= set(re.findall(rb"<numeroseao>\s*(\d+)\s*</numeroseao>", text))
     assert ids == {f"seao:{n.decode()}" for n in raw}
     assert len(ids) == 5979  # 6,613 records: notices revised in several months appear once per month
+
+
+def test_2013_notices_without_title_get_a_built_title_and_a_warning(tmp_path, store_url) -> None:
+    from watcher import app
+    from watcher.store import open_store
+
+    built = _notices(_parse_path(DATA / "Avis2013-no-title.xml"))
+    titled = _notices(_parse_path(DATA / "Avis2013-converted.xml"))
+    assert set(built) == set(titled)
+    assert all(n.title_built and n.title for n in built.values()) and not any(n.title_built for n in titled.values())
+    assert built["seao:730166"].title == "Services de nature technique — UNSPSC 76121500 — Ville de Terrebonne"
+    engine = open_store(store_url)
+    report = app.import_paths(engine, [DATA / "Avis2013-no-title.xml"])
+    engine.dispose()
+    assert report.titles_built == 3 and report.as_json()["warnings"] == {"titles_built": 3} and not report.errors

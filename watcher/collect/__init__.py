@@ -74,6 +74,19 @@ def detect_format(head: bytes, name: str) -> str | None:
     return None
 
 
+def detect_stream(stream: BinaryIO, name: str) -> str | None:
+    """detect_format on the first 4 KB, then, for JSON that shows no OCDS key there (a long
+    `publisher`, `extensions` or `planning` block first), reading on to the first release or record.
+    The stream must be seekable; it is left where it was."""
+    start = stream.tell()
+    head = stream.read(4096)
+    stream.seek(start)
+    kind = detect_format(head, name)
+    if kind is None and head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"[") and ocds.sniff_stream(stream):
+        kind = "ocds"
+    return kind
+
+
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Files named, and the data files under folders named (recursive, sorted, hidden ones skipped)."""
     for given in paths:

@@ -45,6 +45,7 @@ from ..codes import REGIONS
 from ..errors import ParseError
 from ..limits import TooLarge, limit_depth
 from ..models import Bidder, Notice
+from . import ocds_fields as fields
 
 SEAO_PREFIX = "ocds-ec9k95-"
 BOM = b"\xef\xbb\xbf"
@@ -100,6 +101,27 @@ def sniff(head: bytes, name: str) -> bool:
     """JSON whose first bytes show OCDS keys."""
     start = head.removeprefix(BOM).lstrip()[:1]
     return start in (b"{", b"[") and any(k in head for k in (b'"ocid"', b'"releases"', b'"records"'))
+
+
+def sniff_stream(stream: BinaryIO, limit: int = 256 << 20) -> bool:
+    """JSON read as a stream up to its first release, record or ocid, whatever comes before it
+    (`publisher`, `extensions`, a long `planning`…): the first 4 KB may hold none of them. The
+    stream is put back where it was."""
+    start = stream.tell()
+    try:
+        if stream.read(3) != BOM:
+            stream.seek(start)
+        begin = stream.tell()
+        for prefix, event, value in ijson.parse(stream, multiple_values=True):
+            if prefix in _COUNTED or (event == "start_map" and prefix in ("releases.item", "records.item")):
+                return True
+            if stream.tell() - begin > limit:
+                return False
+        return False
+    except (ijson.JSONError, ValueError, UnicodeDecodeError):
+        return False
+    finally:
+        stream.seek(start)
 
 
 def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[Notice | ParseError]:
@@ -253,13 +275,14 @@ def _method(tender: dict) -> str:
     return _METHODS.get(fold(tender.get("procurementMethod")), "other")
 
 
-def _bidders(release: dict, parties: dict[str, dict]) -> tuple[tuple[Bidder, ...], date | None]:
-    """Award suppliers (winners), then other tenderers and bidders; SEAO publishes winners mostly."""
+def _bidders(release: dict, parties: dict[str, dict], currency: str) -> tuple[tuple[Bidder, ...], date | None]:
+    """Award suppliers (winners), then other tenderers and bidders; SEAO publishes winners mostly.
+    Amounts in another currency than the notice's are left out (not converted, not mislabelled)."""
     bids: dict[str, float | None] = {}
     refs: list[dict] = []
     for bid in map(_d, _l(release.get("bids")) + _l(_d(release.get("bids")).get("details"))):
         for ref in [_d(t) for t in _l(bid.get("tenderers"))] or ([{"id": bid["id"]}] if bid.get("id") else []):
-            bids[str(ref.get("id"))] = _amount(bid.get("value"))
+            bids[str(ref.get("id"))] = _amount(fields.in_currency(bid.get("value"), currency))
             refs.append(ref)
     out: dict[str, Bidder] = {}
     awarded: list[date] = []
@@ -268,9 +291,10 @@ def _bidders(release: dict, parties: dict[str, dict]) -> tuple[tuple[Bidder, ...
         status = fold(award.get("status"))
         if status in ("cancelled", "unsuccessful"):
             continue
-        amount = _amount(award.get("value"))
+        amount = _amount(fields.in_currency(award.get("value"), currency))
         if amount is None:
-            amount = _amount(next((c.get("value") for c in contracts if c.get("awardID") == award.get("id")), None))
+            amount = _amount(fields.in_currency(next((c.get("value") for c in contracts
+                                                      if str(c.get("awardID")) == str(award.get("id"))), None), currency))
         if when := when_of(award.get("date")):
             awarded.append(when.date())
         for i, ref in enumerate(map(_d, _l(award.get("suppliers")))):
@@ -295,14 +319,11 @@ def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
     buyer = parties.get(str(ref.get("id"))) or next((p for p in parties.values() if "buyer" in _l(p.get("roles"))), {})
     municipal = _ci(_d(buyer.get("details")), "municipal")
     items = [_d(i) for i in _l(tender.get("items"))]
-    classes = [_d(i.get("classification")) for i in items]
+    classes = [_d(tender.get("classification"))] + [_d(i.get("classification")) for i in items]
     classes += [_d(c) for i in items for c in _l(i.get("additionalClassifications"))]
     unspsc = [re.sub(r"\D", "", str(c["id"])) for c in classes if fold(c.get("scheme")) == "unspsc" and c.get("id")]
     codes = [str(i.get("id", "")).strip().upper() for i in items] if seao else []
     categories = [c for c in codes if re.fullmatch(r"[A-Z]{1,3}\d{1,2}", c)]
-    where = [(_d(x), k) for i in items for k in ("deliveryAddresses", "deliveryAddress", "deliveryLocations",
-                                                 "deliveryLocation") for x in _l(i.get(k))]
-    places = [x.get("region") if "Address" in k else x.get("description") for x, k in where]
     tags = [str(t) for t in _l(latest.get("tag")) if t != "compiled"]
     cancelled = "tenderCancellation" in tags or fold(tender.get("status")) == "cancelled"
     parts = (",".join(tags), "annulé / cancelled" if cancelled else "", clean(tender.get("procurementMethodDetails")))
@@ -312,17 +333,23 @@ def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
     notice_kinds = ("tenderNotice", "awardNotice", "contractNotice")
     url = next((d["url"] for d in map(_d, _l(tender.get("documents"))) if d.get("url")
                 and (seao and "seao" in str(d["url"]) or d.get("documentType") in notice_kinds)), None)
-    bidders, awarded_on = _bidders(release, parties)
-    titles = [tender.get("title")] + [_d(a).get("title") for k in ("awards", "contracts") for a in _l(release.get(k))]
+    currency = "CAD" if seao else fields.currency(release)
+    bidders, awarded_on = _bidders(release, parties, currency)
+    buyer_name = fields.text(ref, "name") or fields.text(buyer, "name")
+    title, built = fields.title(release, buyer_name, ocid)
+    contacts = fields.contacts(buyer, ref, parties.get(str(_d(tender.get("procuringEntity")).get("id")), {}),
+                               _d(tender.get("procuringEntity")))
     return Notice(
         id=f"seao:{ocid[len(SEAO_PREFIX):]}" if seao else f"ocds:{ocid}", source="seao" if seao else "ocds",
-        title=clean(next((t for t in titles if t), ocid)), buyer_name=clean(ref.get("name") or buyer.get("name")),
+        title=title, buyer_name=buyer_name, title_built=built, currency=currency, codes=fields.codes(release),
+        contacts=contacts,
         buyer_id=clean(ref.get("id") or buyer.get("id") or _d(ref.get("identifier")).get("id")) or None,
         municipal=None if municipal in (None, "") else str(municipal).lower() in ("1", "true", "oui", "yes"),
         reference=clean(tender.get("id")) or None, url=url, notice_type=" - ".join(x for x in parts if x),
         method=_method(tender), nature=nature, categories=tuple(dict.fromkeys(categories)),
-        unspsc=tuple(dict.fromkeys(unspsc)), regions=tuple(sorted({c for p in places if p and (c := region_code(p))})),
+        unspsc=tuple(dict.fromkeys(unspsc)), regions=fields.regions(release, buyer or ref, ocid),
         published_at=when_of(tender.get("datePublished") or period.get("startDate")) or when_of(release.get("date")),
-        closing_at=when_of(period.get("endDate")), awarded_on=awarded_on, estimated_value=_amount(tender.get("value")),
+        closing_at=when_of(period.get("endDate")), awarded_on=awarded_on,
+        estimated_value=_amount(fields.in_currency(tender.get("value"), currency)),
         description=str(tender.get("description") or "").strip(), bidders=bidders, as_of=as_of,
     )

@@ -19,7 +19,20 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .ocds import fold, region_code
+
+
+def fold(text: Any) -> str:
+    """collect.ocds.fold, imported at first use: ocds imports this module."""
+    from .ocds import fold as ocds_fold
+
+    return ocds_fold(text)
+
+
+def region_code(text: Any) -> str | None:
+    """collect.ocds.region_code (official code from a Québec region's number or name), at first use."""
+    from .ocds import region_code as ocds_region_code
+
+    return ocds_region_code(text)
 
 # Names pycountry does not know by themselves (it knows the English short and official names).
 _COUNTRY_ALIASES = {"uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",

@@ -19,7 +19,10 @@ Quirks handled: `0.000000` means "not applicable" (-> None); `1900-01-01` is an 
 NEQ `1234567890` is a placeholder and a NEQ that is not 10 digits is dropped; `regionlivraison`
 is a comma-separated list ("6,13"), unknown codes (18, 19 = outside Québec) are dropped; only
 bidders with `adjudicataire=1` won; titles and names carry stray spaces (stripped);
-`<precision>` may hold free text (not read); notices carry no estimated value.
+`<precision>` may hold free text (read only to build a missing title); notices carry no estimated
+value. Files whose notices have no `<titre>` (older exports of the 2013 layout) get a title built from
+the nature or precision, SEAO category, UNSPSC code and buyer, marked `title_built` (the import
+summary counts them).
 
 Safety: a document declaring entities in a DOCTYPE is refused (its first 64 KiB are checked and
 must reach an element); entities are never resolved, no network, no DTD. A bad record gives a ParseError (file, line) and the next record is read; an
@@ -40,7 +43,10 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ..codes import REGIONS, REGIONS_2013, SEAO_NATURES, SEAO_TYPES, category_code
+from ..codes import (
+    CATEGORIES, REGIONS, REGIONS_2013, SEAO_NATURE_LABELS, SEAO_NATURES, SEAO_PRECISION_LABELS, SEAO_TYPES,
+    category_code,
+)
 from ..errors import ParseError
 from ..models import Bidder, Expense, FinalContract, Notice
 
@@ -51,6 +57,8 @@ HEAD_SIZE = 64 * 1024  # the part of the file checked for a DOCTYPE before parsi
 PLACEHOLDER_NEQ = "1234567890"
 EMPTY_DATE = "1900-01-01"
 RECORDS = ("avis", "contrat")
+# The record tags as written (lower case since 2014, capitalised in 2013), in any namespace.
+RECORD_TAGS = tuple(f"{{*}}{variant}" for tag in RECORDS for variant in (tag, tag.capitalize(), tag.upper()))
 # Official region codes by their unpadded number, as <regionlivraison> writes them ("6" -> "06").
 OFFICIAL_REGIONS: dict[str, str] = {str(int(code)): code for code in REGIONS}
 _DIGITS = re.compile(r"[0-9]+")
@@ -67,8 +75,8 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
     if refusal:
         yield ParseError(name, None, refusal, fatal=True)
         return
-    events = etree.iterparse(
-        stream, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
+    events = etree.iterparse(  # events for the records only: lxml skips the fields' ends in C
+        stream, events=("end",), tag=RECORD_TAGS, resolve_entities=False, no_network=True, load_dtd=False,
         huge_tree=False, remove_comments=True, remove_pis=True,
     )
     as_of: datetime | None = None
@@ -76,15 +84,14 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         for _, element in events:
             parent = element.getparent()
             if parent is None or parent.getparent() is not None:
-                continue  # the root itself, or a field inside a record
+                continue  # the root itself, or an element of that name inside a record
             as_of = as_of or _as_of(parent)
-            if _local(element.tag) in RECORDS:
-                try:
-                    items = _record(element, as_of)
-                except _Bad as bad:
-                    items = [bad]
-                for item in items:
-                    yield ParseError(name, f"line {item.line}", item.message) if isinstance(item, _Bad) else item
+            try:
+                items = _record(element, as_of)
+            except _Bad as bad:
+                items = [bad]
+            for item in items:
+                yield ParseError(name, f"line {item.line}", item.message) if isinstance(item, _Bad) else item
             _release(element, parent)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
@@ -105,10 +112,14 @@ class _Fields:
     """The direct children of one element, by lower-case local name, read with SEAO's conventions."""
 
     def __init__(self, element: etree._Element) -> None:
-        self.line: int | None = element.sourceline
-        self.children: dict[str, etree._Element] = {}
-        for child in element:
-            self.children.setdefault(_local(child.tag), child)
+        self.element = element
+        known = _LOCAL.get  # _local inlined: this runs for every field of every record
+        # reversed: when a field is repeated, the first one wins
+        self.children = {known(child.tag) or _local(child.tag): child for child in reversed(element)}
+
+    @property
+    def line(self) -> int | None:
+        return self.element.sourceline
 
     def has(self, key: str) -> bool:
         return key in self.children
@@ -180,10 +191,12 @@ def _notice(f: _Fields, as_of: datetime | None) -> Notice:
     label, method = SEAO_TYPES.get(code, ("", "other"))
     category = category_code(f.text("categorieseao"))
     unspsc = f.text("unspscprincipale")
+    title = f.text("titre")
     return Notice(
         id=f.seao_id(),
         source="seao",
-        title=f.text("titre"),
+        title=title or _built_title(f, category, unspsc),
+        title_built=not title,
         buyer_name=f.text("organisme"),
         municipal={"1": True, "0": False}.get(f.text("municipal")),
         reference=f.text("numero") or None,
@@ -200,6 +213,17 @@ def _notice(f: _Fields, as_of: datetime | None) -> Notice:
         bidders=tuple(_bidder(_Fields(b)) for b in f.items("fournisseurs", "fournisseur")),
         as_of=as_of,
     )
+
+
+def _built_title(f: _Fields, category: str | None, unspsc: str) -> str:
+    """A readable title for a notice without one (files of the 2013 format): what it buys (precision,
+    else nature; SEAO category), its UNSPSC code and the buyer, e.g. « Services de nature technique —
+    UNSPSC 76121500 — Ville de Terrebonne ». Marked as built (Notice.title_built)."""
+    nature, precision = f.text("nature"), f.text("precision")
+    what = (SEAO_PRECISION_LABELS.get(precision) if nature == "2" else precision if nature == "5" else None) \
+        or SEAO_NATURE_LABELS.get(nature) or "Avis"
+    parts = [what, CATEGORIES.get(category or "", ""), f"UNSPSC {unspsc}" if unspsc else "", f.text("organisme")]
+    return " — ".join(p for p in parts if p)
 
 
 def _bidder(f: _Fields) -> Bidder:
@@ -251,9 +275,18 @@ def _as_of(root: etree._Element) -> datetime | None:
     return datetime(end.year, end.month, end.day, 23, 59, tzinfo=MONTREAL)
 
 
+_LOCAL: dict[object, str] = {}
+
+
 def _local(tag: object) -> str:
-    """'{ns}Avis' -> 'avis'; '' for comments and processing instructions."""
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+    """'{ns}Avis' -> 'avis'; '' for comments and processing instructions. Remembered: a file
+    repeats the same few dozen tags hundreds of thousands of times."""
+    local = _LOCAL.get(tag)
+    if local is None:
+        local = tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+        if len(_LOCAL) < 4096:  # a hostile file with endless distinct tags cannot grow it
+            _LOCAL[tag] = local
+    return local
 
 
 def _release(element: etree._Element, parent: etree._Element) -> None:

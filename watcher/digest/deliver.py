@@ -1,8 +1,14 @@
 """Hand rendered mails to a backend: an outbox folder of .eml files, or an SMTP server.
 
 SMTP goes over one connection for a whole run (servers throttle many short sessions). Each mail
-gets its own result, so the caller records as sent exactly the mails a server accepted; only
-"cannot reach or log in to the server at all" is raised, since then nothing was sent.
+gets its own result, so the caller records as sent exactly the mails a server accepted. A server
+that is down or answers 4xx is tried again with exponential backoff ([delivery.smtp] retries,
+retry_delay) within the run; what still fails comes back as a temporary failure per mail, for
+the daemon's next tick to retry (watcher.digest.retry), never as an exception that loses the run.
+
+Guarantee: at least once. A mail is recorded right after the server's 250; a crash between that
+250 and the commit sends it again on the next run, so at most one duplicate per SMTP connection
+in flight at the crash (tests/test_crash_window.py kills the sender inside that window).
 """
 
 from __future__ import annotations
@@ -91,10 +97,10 @@ def _file_stem(msg: EmailMessage) -> str:
 class SmtpSender:
     """Sends many mails over one SMTP connection, retrying what the server says is temporary."""
 
-    def __init__(self, cfg: SmtpConfig, tries: int = 3, delay: float = 2.0) -> None:
+    def __init__(self, cfg: SmtpConfig, tries: int | None = None, delay: float | None = None) -> None:
         self.cfg = cfg
-        self.tries = max(1, tries)
-        self.delay = delay  # seconds before the 2nd try; doubled each time
+        self.tries = max(1, cfg.retries + 1 if tries is None else tries)
+        self.delay = cfg.retry_delay if delay is None else delay  # seconds before the 2nd try; doubled each time
         self.where = f"smtp://{cfg.host}:{cfg.port}"
         self._down: str | None = None  # set when a reconnection failed: the rest fails fast
 
@@ -211,12 +217,29 @@ async def _deliver_concurrently(msgs: list[EmailMessage], cfg: SmtpConfig, on_re
     results come back in the order of `msgs`. One connection when there are few mails."""
     lanes = max(1, min(cfg.connections, len(msgs) // 20 or 1))
     shares = [list(range(i, len(msgs), lanes)) for i in range(lanes)]
-    parts = await asyncio.gather(*(SmtpSender(cfg).deliver_many([msgs[i] for i in share], on_result) for share in shares))
+    parts = await asyncio.gather(*(_lane(cfg, [msgs[i] for i in share], on_result) for share in shares))
     results: list[DeliveryResult | None] = [None] * len(msgs)
     for share, part in zip(shares, parts):
         for i, result in zip(share, part):
             results[i] = result
     return results  # type: ignore[return-value]
+
+
+async def _lane(cfg: SmtpConfig, msgs: list[EmailMessage], on_result: OnResult | None) -> list[DeliveryResult]:
+    """One connection's share. A server that stays unreachable (after the retries) or refuses the
+    login makes each of its mails a failure of its own, temporary unless the server said 5xx."""
+    sender = SmtpSender(cfg)
+    try:
+        return await sender.deliver_many(msgs, on_result)
+    except DeliveryError as exc:
+        results = []
+        for msg in msgs:
+            result = DeliveryResult(False, sender.where, str(exc), permanent=exc.permanent,
+                                    message_id=msg.get("Message-ID"))
+            if on_result is not None:
+                on_result(msg, result)
+            results.append(result)
+        return results
 
 
 def deliver(msgs: list[EmailMessage], cfg: DeliveryConfig, on_result: OnResult | None = None) -> list[DeliveryResult]:

@@ -122,7 +122,9 @@ class Renderer:
             "intro": _plural(t, "intro", count).format(count=count, name=name),
             "sections": self._sections(digest, t, lang),
             "filtered": _filtered(digest, t),
-            "buyers": [f"{_one_line(lead.buyer)} — {_one_line(lead.reason(lang))}" for lead in digest.extra.get("buyers", ())],
+            "buyers": [f"{_one_line(lead.buyer)} — {_one_line(lead.reason(lang))}"
+                       + _buyer_contact(digest.extra.get("buyer_contacts", {}).get(lead.buyer), t, lang)
+                       for lead in digest.extra.get("buyers", ())],
             "omitted": _plural(t, "omitted", digest.omitted).format(count=digest.omitted) if digest.omitted else "",
             "why": t["why"].format(name=name, id=ent.id),
             "unsubscribe": t["unsubscribe"].format(address=sender_address, subject=unsubscribe_subject),
@@ -337,6 +339,16 @@ def _week_start(moment: datetime) -> date:
 
 def _plural(t: dict[str, Any], key: str, count: int) -> str:
     return t[f"{key}_one" if count == 1 else f"{key}_other"]
+
+
+def _buyer_contact(contact: Any, t: dict, lang: str) -> str:
+    """' — contact : name, e-mail, phone (vu le 2 sept. 2026)': the buyer's latest known contact person
+    (store/contacts.py), with when a notice last named it, since buyers' staff changes often."""
+    if contact is None:
+        return ""
+    who = _one_line(", ".join(x for x in (contact.name, contact.email, contact.phone) if x))
+    seen = format_date(contact.last_seen.astimezone(MONTREAL).date(), "medium", locale=t["locale"])
+    return f" — contact : {who} (vu le {seen})" if lang == "fr" else f" — contact: {who} (seen {seen})"
 
 
 def _one_line(text: str) -> str:

@@ -324,3 +324,28 @@ digest_claims = Table(
     Column("holder", String(200)),
     Column("claimed_at", UTCDateTime),
 )
+
+# One row per digest run (weekly digests, or a retry of temporary failures): what `watcher status`
+# and the metrics report about delivery.
+digest_runs = Table(
+    "digest_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),  # "digest" | "retry"
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("sent", Integer, nullable=False, default=0),
+    Column("refused", Integer, nullable=False, default=0),  # permanent: 5xx, bad address
+    Column("failed", Integer, nullable=False, default=0),  # temporary: server down, 4xx; retried
+    Column("error", Text),
+    Index("ix_digest_runs_started", "started_at"),
+)
+
+# The last version of each rule or source file that passed validation, so that a broken edit
+# leaves the previous version serving, even across a restart.
+good_rule_files = Table(
+    "good_rule_files", metadata,
+    Column("path", String(500), primary_key=True),  # e.g. "enterprises/coop-x.toml", "sources/seao.toml"
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("saved_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,151 @@
+"""What an OCDS release says beyond the basics, read the same way for every publisher (issue 14):
+a title that is never the ocid alone, the currency of its amounts, every classification code with
+its scheme, the buyer's contact persons, and the places of delivery in the agreed region vocabulary.
+
+Publishers differ (tests/data/ocds/publishers/README.md): Contracts Finder puts its CPV code in
+`tender.classification`; SECOP I gives a contract number as the title and a classification
+without `id`; CDMX states the award in USD and the tender in MXN; OCDS 1.0 keeps the contact in
+`buyer.contactPoint`; multilingual fields come as `title_fr`, `name_es`… Pure functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ..models import Code, Contact
+from .places import address_regions, country_code, normalise, place_regions
+
+_WORDS = re.compile(r"[^\W\d_]{3,}")  # a title needs a word of 3 letters, not only a reference number
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+_SUMMARY = 140  # a title built from a description keeps its first sentence, at most this long
+
+
+def d(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def lst(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def text(obj: dict, key: str, language: str = "fr") -> str:
+    """A multilingual OCDS field: `key`, else its variant in `language`, else any variant (`title_es`)."""
+    value = obj.get(key)
+    if isinstance(value, str) and value.strip():
+        return " ".join(value.split())
+    variants = sorted((k for k in obj if isinstance(k, str) and k.startswith(key + "_")),
+                      key=lambda k: (k != f"{key}_{language}", k))
+    return next((" ".join(obj[k].split()) for k in variants if isinstance(obj[k], str) and obj[k].strip()), "")
+
+
+def _worded(value: str) -> str:
+    return value if _WORDS.search(value) else ""
+
+
+def _summary(value: str) -> str:
+    first = re.split(r"(?<=[.!?])\s", value, maxsplit=1)[0]
+    return first if len(first) <= _SUMMARY else first[:_SUMMARY].rsplit(" ", 1)[0] + "…"
+
+
+def title(release: dict, buyer_name: str, ocid: str) -> tuple[str, bool]:
+    """(title, built): `tender.title` when it has words; else the lots' or items' descriptions, the
+    award's or contract's title, the tender's description (first sentence); else the buyer and the
+    tender's reference (or the ocid). `built` says the title is not the tender's own."""
+    tender = d(release.get("tender"))
+    own = _worded(text(tender, "title"))
+    if own:
+        return own, False
+    lots = [text(d(x), "title") or text(d(x), "description") for x in lst(tender.get("lots"))]
+    items = [text(d(x), "description") for x in lst(tender.get("items"))]
+    for group in (lots, items):
+        found = list(dict.fromkeys(_worded(x) for x in group if _worded(x)))
+        if found:
+            return _summary("; ".join(found[:3])), True
+    for kind in ("awards", "contracts"):
+        found = next((t for a in lst(release.get(kind)) if (t := _worded(text(d(a), "title")))), "")
+        if found:
+            return found, True
+    description = _worded(text(tender, "description"))
+    if description:
+        return _summary(description), True
+    reference = text(tender, "title") or " ".join(str(tender.get("id") or "").split())
+    return " — ".join(x for x in (buyer_name or "Avis / notice", reference or ocid) if x), True
+
+
+def currency(release: dict) -> str:
+    """ISO 4217 code of the release's amounts: the tender's value, else an award's, a contract's, the
+    budget's; "" when none is stated (the value is then unknown for judging)."""
+    tender = d(release.get("tender"))
+    values = [tender.get("value"), tender.get("minValue"), tender.get("maxValue")]
+    values += [d(x).get("value") for k in ("awards", "contracts") for x in lst(release.get(k))]
+    values.append(d(d(release.get("planning")).get("budget")).get("amount"))
+    for value in values:
+        code = d(value).get("currency")
+        if isinstance(code, str) and _CURRENCY.match(code.strip()):
+            return code.strip().upper()
+    return ""
+
+
+def in_currency(value: Any, wanted: str) -> Any:
+    """The value object when its currency is `wanted` (or not stated), else None: an award in USD
+    is not an amount of a notice in MXN."""
+    code = d(value).get("currency")
+    return value if not (isinstance(code, str) and code.strip() and wanted and code.strip().upper() != wanted) else None
+
+
+def _scheme(value: Any) -> str:
+    name = " ".join(str(value or "").split())
+    return name.upper() if len(name) <= 12 and " " not in name else name
+
+
+def codes(release: dict) -> tuple[Code, ...]:
+    """Every classification with an id, in the tender, its items and lots, with its scheme."""
+    tender = d(release.get("tender"))
+    found = [d(tender.get("classification"))]
+    for item in map(d, lst(tender.get("items"))):
+        found += [d(item.get("classification"))] + [d(c) for c in lst(item.get("additionalClassifications"))]
+    out = []
+    for c in found:
+        ident = " ".join(str(c.get("id") if c.get("id") is not None else "").split())
+        if ident:
+            out.append(Code(_scheme(c.get("scheme")) or "?", ident, text(c, "description")))
+    return tuple(dict.fromkeys(out))
+
+
+def contacts(*holders: dict) -> tuple[Contact, ...]:
+    """The contact points of the buyer (party, or 1.0 reference) and the procuring entity, once each."""
+    out = []
+    for holder in holders:
+        cp = d(holder.get("contactPoint"))
+        contact = Contact(text(cp, "name"), str(cp.get("email") or "").strip(), str(cp.get("telephone") or "").strip())
+        if contact.name or contact.email or contact.phone:
+            out.append(contact)
+    return tuple(dict.fromkeys(out))
+
+
+@cache
+def _publishers() -> dict[str, str]:
+    with resources.files("watcher.data.places").joinpath("ocds-publishers.csv").open(encoding="utf-8") as f:
+        return {r["prefix"].lower(): r["country"] for r in csv.DictReader(f)}
+
+
+def regions(release: dict, buyer: dict, ocid: str) -> tuple[str, ...]:
+    """Delivery addresses and locations of the items; without any, the country of a buyer outside
+    Canada (its address, else the publisher of the ocid prefix): a Bogotá tender is "CO", not unknown."""
+    found: list[str] = []
+    for item in map(d, lst(d(release.get("tender")).get("items"))):
+        for key in ("deliveryAddresses", "deliveryAddress"):
+            for address in map(d, lst(item.get(key))):
+                found += address_regions(address)
+        for key in ("deliveryLocations", "deliveryLocation"):
+            for location in map(d, lst(item.get(key))):
+                found += place_regions(text(location, "description")) or address_regions(d(location.get("address")))
+    if found:
+        return normalise(found)
+    country = country_code(d(buyer.get("address")).get("countryName")) or _publishers().get(
+        "-".join(ocid.lower().split("-")[:2]))
+    return (country,) if country and country not in ("CA", "QC") else ()

@@ -142,7 +142,7 @@ def capability(notice: Notice, profile: Profile, text: str | None = None) -> tup
         [f"UNSPSC {p}" + ("" if _code(n).startswith(_code(p)) else f" (parent code {n})") for p, n, _ in codes] + \
         [f"category {c}" for c in cat_hits]
     another = sorted(set(text.other_trade))
-    if another and not title_hits:
+    if another and not title_hits and ent.keywords:  # a profile of codes or categories only has no words to compare
         # The title asks for another trade's work (construction, snow removal…): codes or words of
         # the description do not make it ours.
         return 0.0, Reason("capability", False, "l'avis demande d'abord un autre métier : « " + " ".join(another) + " »",

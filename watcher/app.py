@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -25,7 +25,8 @@ from .digest.deliver import DeliveryResult, Outbox, deliver
 from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
-from .match import MATCHER_VERSION
+from .match import MATCHER_VERSION, compile_profile
+from .match.awards import WeekLeads, buyers_to_meet, fresh_awards, hub_neqs_of, lead_key, renewals, week_leads
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -38,6 +39,7 @@ from . import ruleset
 from .sources import load_sources  # noqa: F401  (strict loader, kept for callers; running uses ruleset)
 from .store import feedback as feedback_store
 from .store import repo, verdicts, writing
+from .store.contracts import load_final_contracts
 
 MONTREAL = ZoneInfo("America/Montreal")
 
@@ -63,10 +65,15 @@ class ImportReport:
                 "warnings": {"titles_built": self.titles_built}}
 
 
-def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
-    """Import every file under `paths`; a bad file or record is reported and the rest goes on."""
+def import_paths(engine: Engine, paths: Iterable[str | Path],
+                 progress: Callable[[int, int, Path, ImportReport], None] | None = None) -> ImportReport:
+    """Import every file under `paths`; a bad file or record is reported and the rest goes on.
+    `progress(done, total, path, report)` is called after each file (the CLI shows it on a terminal)."""
     report = ImportReport()
-    for path in iter_files(paths):
+    files = list(iter_files(paths))
+    for index, path in enumerate(files, start=1):
+        if progress is not None:
+            progress(index - 1, len(files), path, report)
         report.files += 1
         try:
             _import_file(engine, path, report)
@@ -77,6 +84,8 @@ def import_paths(engine: Engine, paths: Iterable[str | Path]) -> ImportReport:
         except (WatcherError, MemoryError, RecursionError, ValueError, SQLAlchemyError) as exc:
             # one bad file (a store refusal, a bug a hostile file triggers) never stops the next files
             report.errors.append(f"{path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "))
+    if progress is not None and files:
+        progress(len(files), len(files), files[-1], report)
     return report
 
 
@@ -200,6 +209,7 @@ class DigestOutcome:
 
 
 REMIND_WITHIN = timedelta(days=7)
+LEADS_EVERY = timedelta(days=6)  # award sections at most once a week, even if digests run more often
 
 
 def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Path | None = None,
@@ -293,18 +303,17 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pai
     facts = {n.id: judge.facts(n) for n, _ in [*kept, *reminders] + [(a.item.notice, None) for a in amendments]}
     teams = {n.id: propose(n, facts[n.id], list(judge.profiles.values()), co, now=judge_now)
              for n, m in kept if m.verdict == "consortium"}
+    week = leads.week(ent, now, sent, hub_neqs_of(list(judge.rulebook.enterprises))) if leads is not None else WeekLeads()
     digest = build_digest(ent, fresh, now, cfg.digest.max_items, reminders, amendments, dict(filtered),
-                          extra={"facts": facts, "teams": teams, "contacts": contacts}, send_empty=ent.digest_empty)
+                          extra={"facts": facts, "teams": teams, "contacts": contacts, "leads": week},
+                          send_empty=ent.digest_empty or bool(week))
     if digest is None:
         return None
-    reasons_map = {"new": [i.notice.id for i in digest.items], "reminder": [i.notice.id for i in digest.reminders]}
-    month = f"buyers:{now.astimezone(MONTREAL):%Y-%m}"
-    if leads is not None and month not in sent.get("buyers", {}):  # the first digest of each month
-        found = leads.top(ent)
-        if found:
-            digest.extra["buyers"] = found
-            digest.extra["buyer_contacts"] = buyer_contacts(engine, [lead.buyer for lead in found])
-            reasons_map[month] = ["buyers"]
+    reasons_map = {"new": [i.notice.id for i in digest.items], "reminder": [i.notice.id for i in digest.reminders],
+                   "lead": [lead_key(x, week.today) for x in (*week.awards, *week.renewals, *week.buyers)]}
+    if week:  # the buyers' latest known contact persons (store/contacts.py), for awards, renewals and buyers
+        digest.extra["buyer_contacts"] = buyer_contacts(
+            engine, [a.notice.buyer_name for a in week.awards] + [r.buyer for r in week.renewals] + [b.buyer for b in week.buyers])
     for a in digest.amendments:
         reasons_map.setdefault(f"amendment:v{a.version}", []).append(a.item.notice.id)
     return digest, reasons_map
@@ -365,6 +374,7 @@ class _BuyerLeads:
     def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3) -> None:
         self.engine, self.as_of, self.limit = engine, as_of, limit
         self._history: list[Notice] | None = None
+        self._finals: list[FinalContract] | None = None
 
     def top(self, enterprise: Enterprise) -> list[BuyerLead]:
         if self._history is None:
@@ -373,6 +383,28 @@ class _BuyerLeads:
                 dates = [n.published_at for n in self._history if n.published_at]
                 self.as_of = max(dates) if dates else datetime.now(timezone.utc)
         return buyer_leads(self._history, enterprise, self.as_of)[: self.limit]
+
+    def week(self, enterprise: Enterprise, now: datetime, sent: dict[str, dict[str, datetime]], hub: frozenset[str]) -> WeekLeads:
+        """The weekly award sections (issue 17): the week's awards in the trade, renewals due in 3 to 9
+        months, buyers to meet; as of the digest's date, or of the end of the stored history when
+        replaying it. A buyer comes back each quarter; awards and renewals come once."""
+        if any(r.get("lead") and r["lead"] > now - LEADS_EVERY for r in sent.values()):
+            return WeekLeads()  # this week's leads went out already; the rest waits for next week
+        if self._history is None:
+            self._history = history(self.engine)
+        if self._finals is None:
+            with self.engine.connect() as conn:
+                self._finals = load_final_contracts(conn)
+        if self.as_of is not None:  # live: as of the judging time
+            at = self.as_of
+        else:  # a replay of history: as of the digest's date, at most the end of the stored history
+            at = min(now, max((n.published_at for n in self._history if n.published_at), default=now))
+        today = at.astimezone(MONTREAL).date()
+        done = {k for k, reasons in sent.items() if "lead" in reasons}
+        profile = compile_profile(enterprise)
+        return week_leads(fresh_awards(self._history, profile, today - timedelta(days=7), today + timedelta(days=1), hub),
+                          renewals(self._history, self._finals, profile, today, hub),
+                          buyers_to_meet(buyer_leads(self._history, enterprise, at), hub), done, hub, today=today)
 
 
 def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime) -> EmailMessage:

@@ -68,8 +68,8 @@ def _judge_now(at: datetime | str) -> datetime | None:
 def cmd_init(args: argparse.Namespace) -> int:
     """Create or migrate the database to the latest schema."""
     cfg = _config(args)
-    open_store(cfg.database_url)
-    print(f"base de données prête / database ready: {cfg.database_url}")
+    engine = open_store(cfg.database_url)
+    print(f"base de données prête / database ready: {engine.url.render_as_string(hide_password=True)}")
     return 0
 
 
@@ -78,7 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     cfg = _config(args)
     engine = open_store(cfg.database_url)
     started = time.perf_counter()
-    report = app.import_paths(engine, args.paths)
+    report = app.import_paths(engine, args.paths, progress=_import_progress if sys.stderr.isatty() else None)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
@@ -94,6 +94,15 @@ def cmd_import(args: argparse.Namespace) -> int:
               f"{report.expenses} dépenses / expenses, {len(report.errors)} erreur(s) / error(s) "
               f"en / in {time.perf_counter() - started:.1f} s")
     return 1 if report.errors else 0
+
+
+def _import_progress(done: int, total: int, path: Path, report: app.ImportReport) -> None:
+    """One self-overwriting line on a terminal: files done, notices so far, the file in hand."""
+    line = (f"[{done}/{total}] {path.name}: {report.notices_new} nouveaux / new, {report.notices_updated} "
+            f"mis à jour / updated, {len(report.errors)} erreur(s) / error(s)")
+    width = shutil.get_terminal_size().columns - 1
+    print(f"\r{line[:width]:<{width}}",
+          end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
 def cmd_notices(args: argparse.Namespace) -> int:
@@ -140,10 +149,10 @@ def _check_thresholds(path: Path, loader=load_thresholds) -> list:
 def cmd_match(args: argparse.Namespace) -> int:
     """Match stored notices against the enterprise profiles."""
     cfg = _config(args)
-    rulebook = app.load_rulebook(cfg)
+    engine = open_store(cfg.database_url)
+    rulebook = app.load_rulebook(cfg, engine)  # a broken profile: its last good version, or skipped with a warning
     if args.enterprise and rulebook.enterprise(args.enterprise) is None:
         raise WatcherError(f"unknown enterprise {args.enterprise!r}", hint="watcher rules check lists the profiles")
-    engine = open_store(cfg.database_url)
     include_no = args.all or bool(args.notice and args.enterprise)
     count = 0
     for notice, m in app.matches(engine, rulebook, args.enterprise, args.notice, include_no=include_no,
@@ -231,8 +240,8 @@ def _day(when: datetime | None) -> str:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Explain one verdict: every criterion (pass/fail, level, evidence) and the facts it rests on."""
     cfg = _config(args)
-    rulebook = app.load_rulebook(cfg)
     engine = open_store(cfg.database_url)
+    rulebook = app.load_rulebook(cfg, engine)
     x = app.explain(engine, rulebook, args.notice, args.enterprise, now=_judge_now(args.at))
     if args.json:
         print(json.dumps(explanation_json(x), ensure_ascii=False))
@@ -350,20 +359,34 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Per source: last success, last error, failures in a row; exit 1 when one failed [daemon] max_failures times in a row."""
+    """Sources, digest runs and rule files at a glance; exit 1 when a source keeps failing or a rule file is broken."""
+    from datetime import timedelta, timezone
+
+    from . import ruleset
+    from .store import oplog
     from .store.runs import statuses
 
     cfg = _config(args)
     engine = open_store(cfg.database_url)
     with engine.connect() as conn:
         found = statuses(conn)
+        last_digest, last_retry = oplog.last_digest_run(conn, "digest"), oplog.last_digest_run(conn, "retry")
+        pending = oplog.pending_retries(conn, datetime.now(timezone.utc), timedelta(hours=cfg.daemon.retry_hours))
+    try:
+        broken = [b.as_json() for b in ruleset.load(cfg, engine, quiet=True).broken]
+    except RuleErrors as exc:  # thresholds or requirement phrases: shared by everyone, nothing serves
+        broken = [{"file": e.file, "errors": [str(e)], "serving_last_good": False} for e in exc.errors]
     failing = [s for s in found if s.consecutive_failures >= cfg.daemon.max_failures]
+    when = lambda d: d.astimezone(MONTREAL).strftime("%Y-%m-%d %H:%M") if d else "—"  # noqa: E731
     if args.json:
         print(json.dumps({"sources": [s.as_json() for s in found], "max_failures": cfg.daemon.max_failures,
-                          "failing": [s.source for s in failing]}, ensure_ascii=False))
+                          "failing": [s.source for s in failing],
+                          "digests": {"last_run": last_digest.as_json() if last_digest else None,
+                                      "last_retry": last_retry.as_json() if last_retry else None,
+                                      "pending_retries": pending},
+                          "rule_files": {"broken": broken}}, ensure_ascii=False))
     else:
         for s in found:
-            when = lambda d: d.astimezone(MONTREAL).strftime("%Y-%m-%d %H:%M") if d else "—"  # noqa: E731
             flag = "ÉCHEC / FAILING" if s in failing else "ok" if s.consecutive_failures == 0 else "erreur / error"
             print(f"{s.source:<24} {flag:<16} dernier succès / last success {when(s.last_success)}  "
                   f"échecs de suite / failures in a row {s.consecutive_failures}  passages / runs {s.runs}  "
@@ -372,7 +395,20 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"{'':<24} dernière erreur / last error ({when(s.last_error_at)}): {s.last_error}")
         if not found:
             print("aucun passage enregistré / no run recorded yet (watcher collect)")
-    return 1 if failing else 0
+        for label, run in (("digests", last_digest), ("retry", last_retry)):
+            if run:
+                print(f"{label:<24} dernier passage / last run {when(run.started_at)}  envoyés / sent {run.sent}  "
+                      f"refusés / refused {run.refused}  en échec / failed {run.failed}" + (f"  erreur / error: {run.error}" if run.error else ""))
+        if last_digest is None:
+            print(f"{'digests':<24} aucun envoi enregistré / no digest run recorded yet")
+        if pending:
+            print(f"{'':<24} à réessayer / pending retries ({len(pending)}): {', '.join(pending)}")
+        for b in broken:
+            serving = "dernière version valide en service / last good version serving" if b["serving_last_good"] else "ignoré / skipped"
+            print(f"fichier invalide / broken file {b['file']} ({serving})")
+            for e in b["errors"]:
+                print(f"    {e}")
+    return 1 if failing or broken else 0
 
 
 def cmd_sources_kinds(args: argparse.Namespace) -> int:
@@ -464,8 +500,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_consortia(args: argparse.Namespace) -> int:
     """Candidate consortia for one notice: who covers what, who leads, each share, and why."""
     cfg = _config(args)
-    rulebook = app.load_rulebook(cfg)
     engine = open_store(cfg.database_url)
+    rulebook = app.load_rulebook(cfg, engine)
     proposal = app.consortia(engine, rulebook, args.notice, max_size=args.max_size, now=_judge_now(args.at))
     lang = cfg.digest.language
     if args.json:
@@ -735,18 +771,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_help(parser: argparse.ArgumentParser) -> None:
+    """`watcher --help` lists each command with one line (the first of its docstring); the
+    command's own --help shows the whole docstring."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                sub = action.choices[choice.dest]
+                full = (choice.help or "").strip()
+                if full and sub.description is None:
+                    sub.description = " ".join(full.split())
+                first = " ".join(full.split()).split(". ")[0].rstrip(".")
+                for cut in ("; ", ": ", " (", ", "):
+                    if len(first) > 60 and cut in first:
+                        first = first.split(cut)[0]
+                choice.help = first
+                _one_line_help(sub)
+
+
 def main(argv: list[str] | None = None) -> int:
     import logging
 
+    from .redact import RedactingFilter, redact
+
     logging.basicConfig(level=logging.WARNING, format="watcher: %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     parser = build_parser()
+    _one_line_help(parser)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `watcher match ... | head`: the reader left; end quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the final flush at exit cannot fail again
+        return 141  # 128 + SIGPIPE, as a C tool killed by the broken pipe would report
     except WatcherError as exc:
         if args.verbose:
-            raise
-        print(f"watcher: {exc}", file=sys.stderr)
+            import traceback
+
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
+            return 1
+        print(f"watcher: {redact(str(exc))}", file=sys.stderr)
         if exc.hint and not isinstance(exc, RuleErrors):
             print(f"  → {exc.hint}", file=sys.stderr)
         elif isinstance(exc, RuleErrors):
@@ -754,6 +822,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception:  # a bug: the traceback is wanted, the passwords are not
+        import traceback
+
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
 
 
 if __name__ == "__main__":

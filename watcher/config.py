@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import redact
 from .errors import ConfigError
 from .tomlpos import key_line
 
@@ -144,6 +145,7 @@ def load_config(path: str | Path | None = None, base: Path | None = None) -> Con
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     _check(path, text, data, "")
+    redact.register(_url_password(data.get("database", {}).get("url", "")))
     _warn_if_readable(path, data)
     return _resolve(_build(path, text, data), path.resolve().parent)
 
@@ -176,6 +178,12 @@ def _url_password(url: str) -> str | None:
 def _secret(path: Path, text: str, dotted: str, inline: str | None, file_value: str | None, kind: str) -> str | None:
     """The password: inline in config.toml, else `password_file` (relative to the config's folder),
     else $CREDENTIALS_DIRECTORY/<credential> (systemd LoadCredential=), else the environment."""
+    value = _find_secret(path, text, dotted, inline, file_value, kind)
+    redact.register(value)
+    return value
+
+
+def _find_secret(path: Path, text: str, dotted: str, inline: str | None, file_value: str | None, kind: str) -> str | None:
     credential, env = SECRETS[kind]
     if inline:
         return inline
@@ -284,6 +292,7 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
     if dm.get("max_failures", 1) < 1:
         _fail(path, text, "daemon.max_failures", "must be 1 or more")
     web = _web(path, text, data.get("web", {}))
+    redact.register(web.secret)
     fetch_defaults, daemon_defaults = FetchConfig(), DaemonConfig()
     return Config(
         database_url=url,

@@ -9,6 +9,8 @@ import logging
 import sys
 from datetime import datetime, timezone
 
+from .redact import RedactingFilter
+
 
 class JsonFormatter(logging.Formatter):
     """{"time", "level", "logger", "message"} plus "traceback" when one is attached."""
@@ -18,6 +20,8 @@ class JsonFormatter(logging.Formatter):
                "level": record.levelname, "logger": record.name, "message": record.getMessage()}
         if record.exc_info:
             out["traceback"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # already formatted (and redacted) by RedactingFilter
+            out["traceback"] = record.exc_text
         return json.dumps(out, ensure_ascii=False)
 
 
@@ -29,6 +33,7 @@ def setup(level: str = "INFO", fmt: str = "text", verbose: bool = False) -> None
     else:
         # the journal adds its own timestamp; the level stays in the line so `grep WARNING` works
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())  # no password in the journal, whatever logs it
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -203,3 +203,10 @@ def test_digest_preview_of_one_enterprise(site, client, csrf):
     with site[1].connect() as conn:
         assert not repo.deliveries_by_notice(conn, COOP)  # a preview records nothing
     assert "script-src" not in r.headers["content-security-policy"]
+
+
+def test_enterprise_page_shows_matches_buyers_and_teams(site, client, csrf):
+    body = client.get(f"/console/enterprises/{COOP}").text
+    assert "ACQUISITION DE SERVICES D&#39;ENTRETIEN MÉNAGER SANITAIRE" in body  # its consortium notice
+    assert "il faut deux entreprises" in body  # why no team is proposed for it (one cleaning profile only)
+    assert "Acheteurs à contacter" in body

@@ -113,12 +113,13 @@ def collect_source(engine: Engine, source: Source, fetcher: Fetcher, stop: threa
     except WatcherError as exc:  # FetchError, ParseError, StoreError...
         report.error = str(exc)
     except Exception as exc:  # a bug in one source must not stop the daemon: record it, go on
-        log.exception("%s: unexpected error", source.name)
+        log.error("%s: unexpected error: %s: %s", source.name, type(exc).__name__, exc)
+        log.debug("%s: traceback", source.name, exc_info=True)  # the traceback at DEBUG (--verbose)
         report.error = f"{type(exc).__name__}: {exc}"
     with engine.begin() as conn:
         runs.finish_run(conn, run_id, report.ok, report.http_status, report.bytes, report.requests,
                         report.new, report.updated, report.error)
-    log.info(report.line())
+    log.log(logging.INFO if report.ok else logging.WARNING, report.line())  # failures: filterable at WARNING
     return report
 
 

@@ -8,6 +8,7 @@ HTML template as a plain string and is escaped there.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -28,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 
 from ..codes import CATEGORIES, METHOD_LABELS, REGIONS
 from ..errors import ConfigError
-from ..models import Digest, DigestItem
+from ..models import Digest, DigestItem, Reason
 from .links import Links
 
 MONTREAL = ZoneInfo("America/Montreal")
@@ -122,9 +123,7 @@ class Renderer:
             "intro": _plural(t, "intro", count).format(count=count, name=name),
             "sections": self._sections(digest, t, lang),
             "filtered": _filtered(digest, t),
-            "buyers": [f"{_one_line(lead.buyer)} — {_one_line(lead.reason(lang))}"
-                       + _buyer_contact(digest.extra.get("buyer_contacts", {}).get(lead.buyer), t, lang)
-                       for lead in digest.extra.get("buyers", ())],
+            "lead_sections": lead_sections(digest.extra.get("leads"), t, lang, digest.extra.get("buyer_contacts", {})),
             "omitted": _plural(t, "omitted", digest.omitted).format(count=digest.omitted) if digest.omitted else "",
             "why": t["why"].format(name=name, id=ent.id),
             "unsubscribe": t["unsubscribe"].format(address=sender_address, subject=unsubscribe_subject),
@@ -148,8 +147,10 @@ class Renderer:
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
         msg["X-Watcher-Enterprise"] = ent.id  # lets the outbox name files by enterprise
         # quoted-printable always: 7-bit safe on any server, and the same encoding whatever the content.
-        msg.set_content(self.text_template.render(context), subtype="plain", charset="utf-8", cte="quoted-printable")
-        msg.add_alternative(self.html_template.render(context), subtype="html", charset="utf-8", cte="quoted-printable")
+        msg.set_content(typography(self.text_template.render(context), lang), subtype="plain", charset="utf-8",
+                        cte="quoted-printable")
+        msg.add_alternative(typography(self.html_template.render(context), lang), subtype="html", charset="utf-8",
+                            cte="quoted-printable")
         calendar = closing_calendar(digest, t)
         if calendar is not None:  # an attachment turns the mail into multipart/mixed around the alternatives
             msg.add_attachment(calendar, maintype="text", subtype="calendar", filename="fermetures.ics",
@@ -236,6 +237,71 @@ def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
     )
 
 
+def lead_sections(week: Any, t: dict[str, Any], lang: str, contacts: dict | None = None) -> list[dict[str, Any]]:
+    """The award sections after the open calls: this week's awards in the trade, renewals due in 3
+    to 9 months, buyers to meet; each item a title line, a details line and why it is there."""
+    if not week:
+        return []
+    loc = t["locale"]
+    social = t["leads"]["social"]
+    contacts = contacts or {}
+
+    def contact(buyer: str) -> str:
+        return _buyer_contact(contacts.get(buyer), t, lang)
+
+    out = []
+    awards = [{"title": _one_line(a.notice.title), "url": _url(a.notice.url),
+               "details": t["leads"]["award"].format(buyer=_one_line(a.notice.buyer_name) or t["not_stated"],
+                                                     suppliers=", ".join(a.suppliers) or t["not_stated"],
+                                                     amount=money(a.amount, loc) if a.amount else t["value_unknown"],
+                                                     mode=METHOD_LABELS.get(a.notice.method, METHOD_LABELS["other"])[lang],
+                                                     date=_day(a.notice.published_at, t))
+               + contact(a.notice.buyer_name),
+               "why": _lang_money(a.why(lang), lang), "social": social if a.social else ""} for a in week.awards]
+    renewals = [{"title": _one_line(r.title), "url": None,
+                 "details": t["leads"]["renewal"].format(buyer=_one_line(r.buyer), expected=_day(r.expected, t),
+                                                         start=_day(r.window[0], t), end=_day(r.window[1], t),
+                                                         incumbent=_one_line(r.incumbent or "") or t["not_stated"],
+                                                         value=money(r.value, loc) if r.value else t["value_unknown"])
+                 + contact(r.buyer),
+                 "why": _lang_money(r.why(lang), lang), "social": social if r.social else ""} for r in week.renewals]
+    buyers = [{"title": _one_line(b.buyer), "url": None, "details": contact(b.buyer).removeprefix(" — "),
+               "why": _lang_money(_one_line(b.reason(lang)), lang),
+               "social": social if any(i.neq in week.hub_neqs for i in b.incumbents if i.neq) else ""} for b in week.buyers]
+    more = dict(week.more)
+    for key, items in (("awards", awards), ("renewals", renewals), ("buyers", buyers)):
+        if items:
+            left = more.get(key, 0)
+            out.append({"key": key, "title": t["sections"][key], "items": items,
+                        "more": _plural(t, "more", left).format(count=left) if left else ""})
+    return out
+
+
+def _url(url: str | None) -> str | None:
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+def _lang_money(text: str, lang: str) -> str:
+    """Amounts written the French way by the pure stages ("85 422 $"), the English way in English."""
+    return Reason("", True, text, text).text(lang)
+
+
+def _day(value: date | datetime | None, t: dict[str, Any]) -> str:
+    """A day as people write it: "1er mars 2019", "March 1, 2019"."""
+    if value is None:
+        return t["not_stated"]
+    day = value.astimezone(MONTREAL).date() if isinstance(value, datetime) and value.tzinfo else value
+    text = format_date(day, t["date_format"], locale=t["locale"])
+    return _first_of_month(text, day, t)
+
+
+def _first_of_month(text: str, day: date, t: dict[str, Any]) -> str:
+    """French writes the first day of a month "1er" (1er mars), every other day as a number."""
+    if day.day == 1 and t.get("first_day"):
+        return re.sub(r"(?<!\d)1(?!\d)", t["first_day"], text, count=1)
+    return text
+
+
 def _days_left(closing: datetime | None, now: datetime, t: dict[str, Any]) -> str:
     if closing is None:
         return ""
@@ -320,7 +386,7 @@ def _when(value: datetime | None, t: dict[str, Any]) -> str:
     if value is None:
         return t["not_stated"]
     local = value.astimezone(MONTREAL) if value.tzinfo else value
-    return format_datetime(local, t["datetime_format"], locale=t["locale"])
+    return _first_of_month(format_datetime(local, t["datetime_format"], locale=t["locale"]), local.date(), t)
 
 
 def _regions(codes: tuple[str, ...], t: dict[str, Any]) -> str:
@@ -338,7 +404,20 @@ def _week_start(moment: datetime) -> date:
 
 
 def _plural(t: dict[str, Any], key: str, count: int) -> str:
+    if count == 0 and f"{key}_none" in t:  # "Aucun nouvel appel d'offres…", never "Voici les 0 avis"
+        return t[f"{key}_none"]
     return t[f"{key}_one" if count == 1 else f"{key}_other"]
+
+
+_SPACE_BEFORE_FR = re.compile(r"[ \u202f]([:;!?])(?=[\s<]|$)")
+
+
+def typography(text: str, lang: str) -> str:
+    """Québec French typography in a rendered French mail: a non-breaking space before : ; ! ?
+    where a plain space stood (the wording, the matcher's reasons, the sources' own texts)."""
+    if lang != "fr":
+        return text
+    return _SPACE_BEFORE_FR.sub("\u00a0\\1", text)
 
 
 def _buyer_contact(contact: Any, t: dict, lang: str) -> str:

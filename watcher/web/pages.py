@@ -28,6 +28,9 @@ from ..store.runs import statuses
 from .security import LOGIN_LIMIT, check_password, csrf_ok, csrf_token, session_user, start_session
 
 
+MAX_TEAMS = 5  # consortium notices whose teams an enterprise page works out (each is a search)
+
+
 def routes(ctx) -> list[Route]:
     minutes = ctx.cfg.web.session_minutes
 
@@ -160,15 +163,17 @@ def routes(ctx) -> list[Route]:
             as_of = min(max(dates), datetime.now(timezone.utc)) if dates else datetime.now(timezone.utc)
             from ..match.buyers import buyer_leads
 
-            return found, buyer_leads(hist, ent, as_of)[:10], as_of
+            wanted = [n.id for n, m in found if m.verdict == "consortium"][:MAX_TEAMS]
+            teams = {i: app.consortia(ctx.engine, book, i) for i in wanted}
+            return found, buyer_leads(hist, ent, as_of)[:10], as_of, teams
 
-        found, leads, as_of = await run_in_threadpool(gather)
+        found, leads, as_of, teams = await run_in_threadpool(gather)
         with ctx.engine.connect() as conn:
             votes = fb.feedback_rows(conn, ent_id)
             proposals = fb.proposal_rows(conn, ent_id)
             edits = fb.edits(conn, ent_id)
             stopped = fb.unsubscribed(conn).get(ent_id)
-        return page(request, "enterprise.html", ent=ent, found=found, leads=leads, as_of=as_of, votes=votes,
+        return page(request, "enterprise.html", ent=ent, found=found, leads=leads, as_of=as_of, votes=votes, teams=teams,
                     proposals=proposals, edits=edits, stopped=stopped, flash=request.query_params.get("ok", ""))
 
     @guard

@@ -1,0 +1,331 @@
+"""Awards as leads: the week's contracts given in an enterprise's trade, and the ones coming back.
+
+Four contracts in five that social-economy enterprises win are given by mutual agreement (gré à
+gré) or on invitation, never announced as a call. SEAO publishes them once given: buyer, supplier,
+amount, mode, dates. Two weekly leads come from them:
+- fresh awards: contracts in the trade and regions published as given this week (who buys what
+  the enterprise sells, from whom, now);
+- renewals: when such a contract should come back, from its own dates (the end date SEAO's
+  Contrats files give: the successor runs as long as the contract it replaces) or, without one,
+  from the buyer's rhythm for that trade (median gap between its purchases; a year by default).
+
+Pure: notices and final contracts in, dated leads out. Whether a notice is "in the trade" is
+decided by the matcher's own capability test through `in_trade` only, so an improvement of the
+matcher improves these sections too.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from ..codes import METHOD_LABELS, awarded_without_call
+from ..models import Enterprise, FinalContract, Notice
+from . import Profile, capability, compile_profile, notice_text
+from .buyers import BuyerLead
+from .suggest import latest_versions, notice_date
+from .text import Phrase, normalize
+
+__all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "fresh_awards", "forecast", "renewals", "social_marks",
+           "buyers_to_meet", "week_leads", "lead_key", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
+
+# Words of a notice that mark a social clause or a market reserved to the social economy.
+SOCIAL_PHRASES = ("économie sociale", "entreprise d'insertion", "entreprises d'insertion", "clause sociale",
+                  "clauses sociales", "entreprise adaptée", "entreprises adaptées", "marché réservé",
+                  "organisme à but non lucratif", "OBNL", "coopérative")
+_SOCIAL = tuple(Phrase(p) for p in SOCIAL_PHRASES)
+# "À renouveler bientôt": far enough to be introduced before the buyer writes its specifications,
+# near enough to be remembered.
+RENEWAL_FROM = timedelta(days=91)
+RENEWAL_TO = timedelta(days=274)
+DEFAULT_PERIOD = timedelta(days=365)  # one purchase and no dates: yearly, the commonest service contract
+MIN_PERIOD = timedelta(days=60)  # below that, gaps are several lots of one purchase, not a rhythm
+HORIZON = timedelta(days=3 * 365)
+TOLERANCE = timedelta(days=30)  # a purchase expected on day D is expected within D ± 30 days  # forecasts beyond this are noise
+
+
+@dataclass(frozen=True)
+class AwardLead:
+    """A contract in the trade just published as given: who bought, from whom, how, how much."""
+
+    notice: Notice
+    suppliers: tuple[str, ...]
+    amount: float | None
+    social: tuple[str, ...]  # why it is marked social economy (phrases found, hub supplier), empty if not
+    why_fr: str
+    why_en: str
+
+    def why(self, language: str) -> str:
+        return self.why_en if language == "en" else self.why_fr
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """A purchase in the trade expected back: when (a window), from whom now, for about how much."""
+
+    buyer: str
+    buyer_key: str
+    title: str
+    notice_id: str  # the contract it would replace
+    incumbent: str | None
+    value: float | None
+    last: date  # award date of the contract it would replace
+    expected: date
+    window: tuple[date, date]
+    basis: str  # "contract_end" | "contract_length" (the buyer's other contracts) | "rhythm" | "yearly"
+    social: tuple[str, ...]
+    why_fr: str
+    why_en: str
+
+    def why(self, language: str) -> str:
+        return self.why_en if language == "en" else self.why_fr
+
+    def as_json(self) -> dict:
+        return {"buyer": self.buyer, "title": self.title, "notice": self.notice_id, "incumbent": self.incumbent,
+                "value": self.value, "last": self.last.isoformat(), "expected": self.expected.isoformat(),
+                "window": [self.window[0].isoformat(), self.window[1].isoformat()], "basis": self.basis,
+                "social": list(self.social), "why_fr": self.why_fr, "why_en": self.why_en}
+
+
+def in_trade(notice: Notice, profile: Profile, text: str | None = None) -> bool:
+    """Does the notice ask for what the enterprise sells, where it works? The matcher's capability
+    test, its exclusions and its region rule (unknown region counts): the single call into match/."""
+    text = notice_text(notice) if text is None else text
+    if profile.regions is not None and notice.regions and not profile.regions.intersection(notice.regions):
+        return False
+    if any(p.found_in(text) for p in profile.exclude):
+        return False
+    return capability(notice, profile, text)[1].ok
+
+
+def social_marks(notice: Notice, hub_neqs: frozenset[str] = frozenset(), text: str | None = None) -> tuple[str, ...]:
+    """Why the notice is a social-economy signal: its words (social clause, reserved market...) or a
+    winner that is one of the hub's enterprises (by NEQ)."""
+    text = notice_text(notice) if text is None else text
+    marks = [p.raw for p in _SOCIAL if p.found_in(text)]
+    marks += [f"NEQ {b.neq}" for b in notice.bidders if b.winner and b.neq and b.neq in hub_neqs]
+    return tuple(marks)
+
+
+def is_award(notice: Notice) -> bool:
+    """A contract given without an open call on SEAO (gré à gré, invitation, order), with a winner."""
+    return awarded_without_call(notice.notice_type, notice.source) or (
+        notice.method != "public" and any(b.winner for b in notice.bidders))
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f} $".replace(",", " ")
+
+
+def _winners(notice: Notice) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(" ".join(b.name.split()) for b in notice.bidders if b.winner))
+
+
+def _profile(enterprise: Enterprise | Profile) -> Profile:
+    return enterprise if isinstance(enterprise, Profile) else compile_profile(enterprise)
+
+
+def fresh_awards(notices: Iterable[Notice], enterprise: Enterprise | Profile, start: date, end: date,
+                 hub_neqs: frozenset[str] = frozenset()) -> list[AwardLead]:
+    """Contracts in the trade published as given in [start, end): social-economy ones first, then
+    the largest."""
+    profile = _profile(enterprise)
+    out = []
+    for n in notices:
+        if n.published_at is None or not start <= n.published_at.date() < end or not is_award(n):
+            continue
+        text = notice_text(n)
+        if not in_trade(n, profile, text):
+            continue
+        social = social_marks(n, hub_neqs, text)
+        suppliers = _winners(n)
+        amount = n.awarded_value
+        mode = METHOD_LABELS.get(n.method, METHOD_LABELS["other"])
+        who = ", ".join(suppliers) or "?"
+        fr = f"{' '.join(n.buyer_name.split())} a confié à {who} ({mode['fr']}"
+        en = f"{' '.join(n.buyer_name.split())} gave it to {who} ({mode['en']}"
+        if amount:
+            fr += f", {_money(amount)}"
+            en += f", {_money(amount)}"
+        fr += ") : ce qu'il achète est ce que vous offrez"
+        en += "): what it buys is what you offer"
+        if social:
+            fr += " ; économie sociale : " + ", ".join(social)
+            en += "; social economy: " + ", ".join(social)
+        out.append(AwardLead(n, suppliers, amount, social, fr + ".", en + "."))
+    return sorted(out, key=lambda a: (not a.social, -(a.amount or 0), a.notice.id))
+
+
+def _buyer_key(notice: Notice) -> str:
+    return notice.buyer_id or normalize(notice.buyer_name).strip()
+
+
+def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterprise: Enterprise | Profile,
+             today: date, until: date | None = None, hub_neqs: frozenset[str] = frozenset()) -> list[Renewal]:
+    """Every purchase in the trade expected after `today` (up to `until`, default 3 years), one per
+    contract bought up to `today`, by date. Nothing published after `today` is read: a replay of
+    history never peeks at the future. A contract the buyer already replaced (a later purchase in
+    the trade by the same buyer around or after its expected date) forecasts nothing itself."""
+    profile = _profile(enterprise)
+    until = until or today + HORIZON
+    ends: dict[str, date] = {}
+    for f in finals:
+        if f.end_date and f.published_on and f.published_on <= today:
+            ends[f.notice_id] = max(ends.get(f.notice_id, f.end_date), f.end_date)
+    by_buyer: dict[str, list[tuple[date, Notice, str]]] = defaultdict(list)
+    for n in latest_versions(history):
+        when = notice_date(n)
+        if when is None or when > today or (n.published_at and n.published_at.date() > today):
+            continue
+        if not any(b.winner for b in n.bidders) and not is_award(n):
+            continue
+        text = notice_text(n)
+        if in_trade(n, profile, text):
+            by_buyer[_buyer_key(n)].append((when, n, text))
+    out: list[Renewal] = []
+    for key, bought in by_buyer.items():
+        bought.sort(key=lambda p: (p[0], p[1].id))
+        days = sorted({d for d, _, _ in bought})
+        gaps = [b - a for a, b in zip(days, days[1:]) if b - a >= MIN_PERIOD]
+        rhythm = timedelta(days=statistics.median(g.days for g in gaps)) if gaps else None
+        lengths = [ends[n.id] - d for d, n, _ in bought if n.id in ends and ends[n.id] - d >= MIN_PERIOD]
+        length = timedelta(days=statistics.median(x.days for x in lengths)) if lengths else None
+        for i, (when, n, text) in enumerate(bought):
+            end = ends.get(n.id)
+            if end is not None and end - when >= MIN_PERIOD:
+                period, basis = end - when, "contract_end"
+            elif length is not None:
+                period, basis, end = length, "contract_length", None
+            elif today - when <= DEFAULT_PERIOD + TOLERANCE:
+                period, basis, end = DEFAULT_PERIOD, "yearly", None
+            else:
+                continue  # an old purchase with no date nor rhythm says nothing about next year
+            out += _occurrences(key, n, text, when, end, period, basis, today, until, hub_neqs)
+        if rhythm is not None and rhythm < DEFAULT_PERIOD:  # a buyer buying more often than yearly
+            when, n, text = bought[-1]
+            out += _occurrences(key, n, text, when, None, rhythm, "rhythm", today, until, hub_neqs)
+    return sorted(out, key=lambda r: (r.expected, r.buyer, r.notice_id))
+
+
+def _occurrences(key: str, n: Notice, text: str, when: date, end: date | None, period: timedelta, basis: str,
+                 today: date, until: date, hub_neqs: frozenset[str]) -> list[Renewal]:
+    """Each time the purchase should come back between `today` and `until`."""
+    tolerance = TOLERANCE
+    if today - when > max(2 * period, DEFAULT_PERIOD) + tolerance:
+        return []  # two cycles missed: the buyer stopped buying it, or we lost track
+    expected = when + period
+    while expected + tolerance < today:
+        expected += period
+    out = []
+    while expected <= until:  # every occurrence: a buyer buying each quarter comes back 4 times a year
+        out.append(_renewal(key, n, text, when, end, expected, tolerance, basis, period, hub_neqs))
+        expected += period
+    return out
+
+
+def _renewal(key: str, n: Notice, text: str, when: date, end: date | None, expected: date, tolerance: timedelta,
+             basis: str, period: timedelta, hub_neqs: frozenset[str]) -> Renewal:
+    winners = _winners(n)
+    title = " ".join(n.title.split())
+    buyer = " ".join(n.buyer_name.split()).rstrip(" .")
+    months = round(period.days / 30.44)
+    if basis == "contract_end":
+        fr = f"contrat du {when.isoformat()} terminé le {end.isoformat()}, {months} mois : son successeur revient vers {expected.isoformat()}"
+        en = f"contract of {when.isoformat()} ended on {end.isoformat()}, {months} months: its successor is due around {expected.isoformat()}"
+    elif basis == "contract_length":
+        fr = f"les contrats de cet acheteur pour ce que vous offrez durent environ {months} mois ; celui-ci date du {when.isoformat()}"
+        en = f"this buyer's contracts for what you offer last about {months} months; this one is of {when.isoformat()}"
+    elif basis == "rhythm":
+        fr = f"cet acheteur achète ce que vous offrez environ tous les {months} mois ; dernier achat le {when.isoformat()}"
+        en = f"this buyer buys what you offer about every {months} months; last purchase on {when.isoformat()}"
+    else:
+        fr = f"acheté le {when.isoformat()} ; un contrat de service revient souvent chaque année"
+        en = f"bought on {when.isoformat()}; a service contract often comes back every year"
+    if winners:
+        fr += f" ; en place : {winners[0].rstrip('.')}"
+        en += f"; incumbent: {winners[0].rstrip('.')}"
+    social = social_marks(n, hub_neqs, text)
+    return Renewal(buyer=buyer, buyer_key=key, title=title, notice_id=n.id, incumbent=winners[0] if winners else None,
+                   value=n.awarded_value, last=when, expected=expected, window=(expected - tolerance, expected + tolerance),
+                   basis=basis, social=social, why_fr=fr + ".", why_en=en + ".")
+
+
+def renewals(history: Iterable[Notice], finals: Iterable[FinalContract], enterprise: Enterprise | Profile, today: date,
+             hub_neqs: frozenset[str] = frozenset()) -> list[Renewal]:
+    """Purchases expected 3 to 9 months from `today`: the moment to introduce the enterprise.
+    Social-economy ones first, then those known from a contract's dates, then the soonest."""
+    found = forecast(history, finals, enterprise, today, today + RENEWAL_TO, hub_neqs)
+    rank = {"contract_end": 0, "contract_length": 1, "rhythm": 2, "yearly": 3}
+    first: dict[str, Renewal] = {}
+    for r in found:
+        if r.expected >= today + RENEWAL_FROM and r.notice_id not in first:
+            first[r.notice_id] = r  # the next occurrence only
+    return sorted(first.values(), key=lambda r: (not r.social, rank[r.basis], r.expected, r.notice_id))
+
+
+def hub_neqs_of(enterprises: Sequence[Enterprise]) -> frozenset[str]:
+    """The NEQs of the hub's enterprises (profiles with `neq`): their wins mark a buyer as one that
+    already contracts with the social economy."""
+    return frozenset(e.neq for e in enterprises if e.neq)
+
+
+def buyers_to_meet(leads: Iterable[BuyerLead], hub_neqs: frozenset[str] = frozenset()) -> list[BuyerLead]:
+    """"Acheteurs à rencontrer": buyers of the trade, most likely to call first. Those that already
+    gave such contracts to the hub's enterprises come first, then those that buy it by gré à gré or
+    invitation (they choose whom to ask, below the public threshold), then the others."""
+    def direct(lead: BuyerLead) -> bool:
+        return any(m in ("gre_a_gre", "invitation") for m, _ in lead.by_method)
+    return sorted(leads, key=lambda lead: (not buyer_is_social(lead, hub_neqs), not direct(lead), -lead.score, lead.buyer))
+
+
+def buyer_is_social(lead: BuyerLead, hub_neqs: frozenset[str]) -> bool:
+    """The buyer already gave a contract of this trade to one of the hub's social-economy enterprises."""
+    return any(i.neq in hub_neqs for i in lead.incumbents if i.neq)
+
+
+@dataclass(frozen=True)
+class WeekLeads:
+    """The three award sections of one weekly digest, each cut to its limit with the rest counted."""
+
+    awards: tuple[AwardLead, ...] = ()
+    renewals: tuple[Renewal, ...] = ()
+    buyers: tuple[BuyerLead, ...] = ()
+    more: tuple[tuple[str, int], ...] = ()  # (section, items left out)
+    hub_neqs: frozenset[str] = frozenset()
+    today: date | None = None  # as of when they were computed
+
+    def __bool__(self) -> bool:
+        return bool(self.awards or self.renewals or self.buyers)
+
+
+LIMITS = {"awards": 5, "renewals": 5, "buyers": 3}
+
+
+def week_leads(awards: Sequence[AwardLead], renewals_due: Sequence[Renewal], buyers: Sequence[BuyerLead],
+               sent: set[str], hub_neqs: frozenset[str] = frozenset(), limits: dict[str, int] | None = None,
+               today: date | None = None) -> WeekLeads:
+    """Keep what the enterprise did not receive yet (`sent`: keys from `lead_key`), each section cut
+    to its limit; the count left out of each is said in the mail."""
+    limits = {**LIMITS, **(limits or {})}
+    chosen = {}
+    more = []
+    for name, items in (("awards", awards), ("renewals", renewals_due), ("buyers", buyers)):
+        fresh = [i for i in items if lead_key(i, today) not in sent]
+        chosen[name] = tuple(fresh[: limits[name]])
+        if len(fresh) > limits[name]:
+            more.append((name, len(fresh) - limits[name]))
+    return WeekLeads(chosen["awards"], chosen["renewals"], chosen["buyers"], tuple(more), hub_neqs, today)
+
+
+def lead_key(item: AwardLead | Renewal | BuyerLead, today: date | None = None) -> str:
+    """What the delivery record remembers, so a lead reaches an enterprise once: the award notice,
+    the contract to renew (once per expected year), the buyer (once per quarter of `today`)."""
+    if isinstance(item, AwardLead):
+        return item.notice.id
+    if isinstance(item, Renewal):
+        return f"{item.notice_id}@{item.expected.year}"[:80]
+    quarter = f"@{today.year}Q{(today.month - 1) // 3 + 1}" if today else ""
+    return ("buyer:" + normalize(item.buyer).strip())[:70] + quarter

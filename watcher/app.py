@@ -38,7 +38,7 @@ from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from . import ruleset
 from .sources import load_sources  # noqa: F401  (strict loader, kept for callers; running uses ruleset)
 from .store import feedback as feedback_store
-from .store import repo, verdicts, writing
+from .store import claims, repo, verdicts, writing
 from .store.contracts import load_final_contracts
 
 MONTREAL = ZoneInfo("America/Montreal")
@@ -158,7 +158,7 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
         for notice in targets:
             ents = everyone if notice.id in stale_notices else [e for e in everyone if e in changed_ents]
             judged += judge.judge_candidates(notice, ents, now=None)
-    with engine.begin() as conn:
+    with writing(engine) as conn:  # serialised: two processes judging at once replace, never duplicate
         verdicts.save(conn, judged, changed_notices, changed_ents, hashes, gone)
     return len(judged)
 
@@ -220,7 +220,8 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     was set aside. Preview writes .eml and .html files and records nothing; send delivers and records
     each (enterprise, notice, reason) as soon as the server accepted that message, so a crash or a
     restart never sends it twice and loses nothing. Then the coordinator's digest, if configured."""
-    now = now or datetime.now(timezone.utc)
+    planned_at = datetime.now(timezone.utc)  # wall clock, even when `now` is given: digest claims compare it
+    now = now or planned_at
     judge = judge_for(engine, rulebook)
     renderer = Renderer(cfg.templates_dir, links_for(cfg.web))
     with engine.connect() as conn:
@@ -233,15 +234,22 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     leads = _BuyerLeads(engine, judge_now)
     plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
     chosen = set(only) if only is not None else None
+    outcomes: list[DigestOutcome] = []
     for ent in rulebook.enterprises:
         if (chosen is not None and ent.id not in chosen) or ent.id in stopped:
             continue
-        plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
-        if plan is not None:
-            digest, reasons = plan
-            msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, cfg.digest.profile_help)
-            plans.append((digest, msg, reasons))
-    outcomes: list[DigestOutcome] = []
+        try:  # one enterprise's digest that cannot be built or rendered never stops the others
+            plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
+            if plan is not None:
+                digest, reasons = plan
+                msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, cfg.digest.profile_help)
+                plans.append((digest, msg, reasons))
+        except Exception as exc:  # noqa: BLE001 - recorded for this enterprise and reported
+            error = f"digest non construit / digest not built: {type(exc).__name__}: {exc}"
+            outcomes.append(DigestOutcome(ent.id, 0, 0, "", ok=False, error=error))
+            if preview_dir is None:
+                with engine.begin() as conn:
+                    repo.record_failure(conn, ent.id, None, error, permanent=False)
     if preview_dir is not None:
         box = Outbox(preview_dir)
         for digest, msg, _ in plans:
@@ -249,6 +257,14 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             Path(where).with_suffix(".html").write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
             outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, where))
         return outcomes
+    holder, claimed = claims.new_holder(), []
+    for plan in plans:  # claimed in the database: two active daemons never send the same digest
+        refused = claims.claim(engine, plan[0].enterprise.id, plan[2], holder, planned_at)
+        if refused is None:
+            claimed.append(plan)
+        else:
+            outcomes.append(DigestOutcome(plan[0].enterprise.id, 0, 0, "", ok=False, error=refused))
+    plans = claimed
     by_id = {msg["Message-ID"]: (digest, reasons) for digest, msg, reasons in plans}
 
     def record(msg: EmailMessage, result: DeliveryResult) -> None:
@@ -259,8 +275,13 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
                     repo.record_delivery(conn, digest.enterprise.id, ids, msg["Message-ID"], reason=reason, now=now)
             if not result.ok or result.refused:
                 repo.record_failure(conn, digest.enterprise.id, msg["Message-ID"], result.error or "refused", result.permanent)
+            claims.release(conn, [digest.enterprise.id], holder, sent=result.ok)
 
-    results = deliver([msg for _, msg, _ in plans], cfg.delivery, on_result=record)
+    try:
+        results = deliver([msg for _, msg, _ in plans], cfg.delivery, on_result=record)
+    finally:  # what was not sent (no connection at all, an error): free for the next run at once
+        with engine.begin() as conn:
+            claims.release(conn, [d.enterprise.id for d, _, _ in plans], holder)
     for (digest, _, _), result in zip(plans, results):
         outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok,
                                       result.error, result.permanent, result.refused))

@@ -323,6 +323,7 @@ digest_claims = Table(
     Column("enterprise_id", String(80), primary_key=True),
     Column("holder", String(200)),
     Column("claimed_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),  # when a digest of this enterprise last went out (wall clock)
 )
 
 # One row per digest run (weekly digests, or a retry of temporary failures): what `watcher status`

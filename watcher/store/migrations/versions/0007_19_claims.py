@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("enterprise_id", sa.String(80), primary_key=True),
         sa.Column("holder", sa.String(200)),  # host:pid:token of the process sending; NULL when free
         sa.Column("claimed_at", UTCDateTime()),
+        sa.Column("sent_at", UTCDateTime()),  # when a digest of this enterprise last went out (wall clock)
     )
 
 

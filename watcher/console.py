@@ -51,17 +51,36 @@ class Diff:
 
 
 def diffs(engine: Engine, rulebook: Rulebook, old: Enterprise, news: list[Enterprise]) -> list[Diff]:
-    """One backtest pass over the stored notices for the old profile and every edited one."""
-    rows = list(app.backtest(engine, rulebook, [old, *news]))
+    """One pass over the stored notices for the old profile and every edited one, each notice judged
+    as on its publication day. Only a profile's candidates (CandidateIndex: a keyword, UNSPSC code or
+    category of its trade) are judged in full; any other notice is "no" on capability for it, as
+    `rules test --diff` would find, and is judged in full only when its verdict changed (for the why)."""
+    from .match.engine import AwardHistory, Judge
+
+    with engine.connect() as conn:
+        history = AwardHistory(repo.award_history(conn))
+        notices = list(repo.load_notices(conn))
+    profiles = [old, *news]
+    judges = [Judge(replace(rulebook, enterprises=(p,)), history) for p in profiles]
+    table: list[list[Match | None]] = [[(j.judge_candidates(n, None, now=None) or [None])[0] for j in judges] for n in notices]
+
+    def verdict(m: Match | None) -> str:
+        return "no" if m is None else m.verdict
+
+    def full(i: int, k: int) -> Match:
+        return table[i][k] or judges[k].judge(notices[i], now=None)[0]
+
+    index = {n.id: i for i, n in enumerate(notices)}
     out = []
-    for i in range(1, len(news) + 1):
-        by_id = {n.id: (n, ms[0], ms[i]) for n, ms in rows}
-        changes = bt.compare({k: o.verdict for k, (_, o, _) in by_id.items()}, {k: w.verdict for k, (_, _, w) in by_id.items()})
+    for k in range(1, len(profiles)):
+        changes = bt.compare({n.id: verdict(row[0]) for n, row in zip(notices, table)},
+                             {n.id: verdict(row[k]) for n, row in zip(notices, table)})
         gains = [c for c in changes if c.gained]
         losses = [c for c in changes if not c.gained]
-        lines = tuple(DiffLine(by_id[c.notice_id][0], c, tuple(bt.changed_reasons(by_id[c.notice_id][1], by_id[c.notice_id][2])))
+        lines = tuple(DiffLine(notices[index[c.notice_id]], c,
+                               tuple(bt.changed_reasons(full(index[c.notice_id], 0), full(index[c.notice_id], k))))
                       for c in gains[:MAX_LISTED] + losses[:MAX_LISTED])
-        out.append(Diff(len(rows), bt.tally(ms[0].verdict for _, ms in rows), bt.tally(ms[i].verdict for _, ms in rows),
+        out.append(Diff(len(notices), bt.tally(verdict(row[0]) for row in table), bt.tally(verdict(row[k]) for row in table),
                         len(gains), len(losses), bt.transitions(changes), lines))
     return out
 
@@ -130,6 +149,8 @@ def refresh_proposals(engine: Engine, cfg: Config, rulebook: Rulebook, enterpris
     made = 0
     with engine.begin() as conn:
         for (c, _), d in zip(edited, results):
+            if not (d.gains or d.losses):
+                continue  # it would change no verdict: nothing to decide
             data = d.as_json() | {"fr": c.fr, "en": c.en}
             made += fb.save_proposal(conn, enterprise_id, c.key, c.field, c.action, c.value, list(c.evidence), data, now)
     return made

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from watcher import app
+from watcher.models import Notice
 from watcher.store import feedback as fb
+from watcher.store import repo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -118,6 +120,16 @@ def test_coordinator_journey_in_a_real_browser(live, browser, smtp_server, passw
     row.locator("summary").click()
     assert row.locator("ul.reasons li").count() >= 5
     _shots(page, "notice")
+
+    # a notice whose text is hostile is shown as text: no script runs (checked at the end)
+    with engine.begin() as conn:
+        repo.save_notices(conn, [Notice(id="seao:666", source="seao", title='<img src=x onerror="alert(1)"><script>alert(2)</script>',
+                                        buyer_name="<svg onload=alert(3)>", url="javascript:alert(4)", description="<b onmouseover=alert(5)>x</b>",
+                                        published_at=datetime(2018, 2, 1, tzinfo=timezone.utc))], origin="test")
+    page.goto(base + "/console/notices/seao:666")
+    assert "<script>alert(2)</script>" in page.locator("h1").inner_text()
+    page.goto(base + "/console/notices?q=script")
+    page.click("text=<script>")
 
     # edit a profile: an error first (line-numbered), then the fix, the backtest diff, save
     path = cfg.rules_dir / "enterprises" / f"{COOP}.toml"

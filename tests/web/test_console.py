@@ -210,3 +210,46 @@ def test_enterprise_page_shows_matches_buyers_and_teams(site, client, csrf):
     assert "ACQUISITION DE SERVICES D&#39;ENTRETIEN MÉNAGER SANITAIRE" in body  # its consortium notice
     assert "il faut deux entreprises" in body  # why no team is proposed for it (one cleaning profile only)
     assert "Acheteurs à contacter" in body
+
+
+def test_relevant_notices_the_profile_missed_become_a_keyword_proposal(site, client, csrf):
+    cfg, engine = site
+    text = (DATA / "atelier-renovation.toml").read_text()
+    text = text.replace('categories = ["S3"]', 'categories = ["S14"]').replace('regions = ["06", "12", "16"]', 'regions = ["*"]')
+    (cfg.rules_dir / "enterprises" / "atelier-renovation.toml").write_text(text)
+    for notice_id in ("seao:1113436", "seao:1113462"):  # S3 notices it misses, marked from the notice page
+        r = client.post("/console/feedback", data={"csrf": csrf, "notice": notice_id, "enterprise": "atelier-renovation",
+                                                   "vote": "1"})
+        assert r.status_code == 200
+    client.post("/console/enterprises/atelier-renovation/proposals", data={"csrf": csrf})
+    with engine.connect() as conn:
+        found = {(p["field"], p["value"]): p for p in fb.proposal_rows(conn, "atelier-renovation")}
+    p = found[("match.keywords", "entrainement")]
+    assert set(p["evidence"]) == {"seao:1113436", "seao:1113462"}
+    assert {"seao:1113436", "seao:1113462"} <= set(p["backtest"]["gained"])  # the backtest shows they now come
+    assert not any(f == "match.exclude" for f, _ in found)  # nothing marked "not for us": nothing to exclude
+
+
+def test_console_diff_equals_the_full_backtest_of_rules_test(site):
+    """The console judges only each profile's candidates; `rules test --diff` judges every notice in
+    full (app.backtest): both must find the same gains, losses and counts."""
+    from dataclasses import replace as change
+
+    from watcher import app, console
+    from watcher.match import backtest as bt
+
+    cfg, engine = site
+    book = app.load_rulebook(cfg)
+    moved = 0
+    for ent in book.enterprises:
+        edited = change(ent, max_value=(ent.max_value or 0) * 10 + 1, exclude=ent.exclude[1:],
+                        regions=("*",), keywords=(*ent.keywords, "entretien", "services"))
+        (fast,) = console.diffs(engine, book, ent, [edited])
+        rows = list(app.backtest(engine, book, [ent, edited]))
+        slow = bt.compare({n.id: o.verdict for n, (o, _) in rows}, {n.id: w.verdict for n, (_, w) in rows})
+        assert [(l.notice.id, l.change.old, l.change.new) for l in fast.lines] == [(c.notice_id, c.old, c.new) for c in slow]
+        assert fast.before == bt.tally(o.verdict for _, (o, _) in rows)
+        assert fast.after == bt.tally(w.verdict for _, (_, w) in rows)
+        assert fast.gains + fast.losses == len(slow)
+        moved += len(slow)
+    assert moved >= 5  # the edits do move verdicts: the comparison is not between two empty lists

@@ -66,7 +66,17 @@ def _judge_now(at: datetime | str) -> datetime | None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create or migrate the database to the latest schema."""
+    """Create or migrate the database to the latest schema; --system lays out /etc/watcher and /var/lib/watcher for the systemd unit."""
+    if args.system:
+        from .deploy import init_system
+
+        layout = init_system(Path(args.root), Path(args.source_tree) if args.source_tree else PROJECT_ROOT, args.user)
+        for path in layout.created:
+            print(f"créé / created: {path}")
+        print(f"{len(layout.kept)} fichier(s) existant(s) gardé(s) / existing file(s) kept")
+        print(f"ensuite / next: edit {layout.etc / 'config.toml'}, then `watcher --config {layout.etc / 'config.toml'} "
+              "rules check`, `systemctl daemon-reload && systemctl enable --now watcher`")
+        return 0
     cfg = _config(args)
     engine = open_store(cfg.database_url)
     print(f"base de données prête / database ready: {engine.url.render_as_string(hide_password=True)}")
@@ -650,6 +660,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("init", help=cmd_init.__doc__)
+    s.add_argument("--system", action="store_true",
+                   help="lay out the service: /etc/watcher (config, rules, sources, templates), /var/lib/watcher, the unit")
+    s.add_argument("--root", default="/", help="with --system: lay it out under this folder (default /)")
+    s.add_argument("--from", dest="source_tree", metavar="CHECKOUT",
+                   help="with --system: the checkout to copy the default rules, sources, templates from")
+    s.add_argument("--user", default="watcher", help="with --system: the service user owning the state (default watcher)")
     s.set_defaults(func=cmd_init)
 
     s = sub.add_parser("import", help=cmd_import.__doc__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from .codes import CATEGORIES
 from .models import Match, Notice
 
 MONTREAL = ZoneInfo("America/Montreal")
@@ -30,7 +31,7 @@ def notice_json(n: Notice) -> dict:
         "categories": list(n.categories), "unspsc": list(n.unspsc), "regions": list(n.regions),
         "published_at": _iso(n.published_at), "closing_at": _iso(n.closing_at), "awarded_on": _iso(n.awarded_on),
         "estimated_value": n.estimated_value, "awarded_value": n.awarded_value, "currency": n.currency or None,
-        "codes": [{"scheme": c.scheme, "code": c.code, "label": c.label or None} for c in n.codes],
+        "codes": codes_json(n),
         "contacts": [{"name": c.name or None, "email": c.email or None, "phone": c.phone or None,
                       "seen": _iso(seen.astimezone(MONTREAL).date()) if seen else None} for c in n.contacts],
         "title_built": n.title_built, "description": n.description or None,
@@ -41,6 +42,16 @@ def notice_json(n: Notice) -> dict:
             for b in n.bidders
         ],
     }
+
+
+def codes_json(n: Notice) -> list[dict]:
+    """Every code of the notice with its scheme: those the source gave with their labels, then its
+    UNSPSC codes and SEAO categories not among them (SEAO XML keeps those in their own fields)."""
+    pairs = [(c.scheme, c.code, c.label) for c in n.codes]
+    seen = {(scheme, code) for scheme, code, _ in pairs}
+    pairs += [("UNSPSC", u, "") for u in n.unspsc if ("UNSPSC", u) not in seen]
+    pairs += [("SEAO", c, CATEGORIES.get(c, "")) for c in n.categories if ("SEAO", c) not in seen]
+    return [{"scheme": scheme, "code": code, "label": label or None} for scheme, code, label in pairs]
 
 
 def match_json(m: Match, language: str = "fr") -> dict:

@@ -39,11 +39,11 @@ KINDS: dict[str, Kind] = {
     "canadabuys": Kind("canadabuys", "url", {"language": str},
                        "CanadaBuys tender notice CSV (federal)"),
     "feed": Kind("feed", "url", {"closing": str, "buyer": str, "published": str, "reference": str, "id_prefix": str, "id_from": str,
-                                 "closing_format": str, "regions": list, "method": str, "nature": str},
+                                 "closing_format": str, "regions": list, "region": str, "method": str, "nature": str},
                  "any RSS/Atom feed, with a field mapping"),
     "html": Kind("html", "pages", {"base_url": str, "item": str, "title": str, "link": str, "published": str, "closing": str,
                                    "buyer": str, "reference": str, "date_format": str, "next": str, "max_pages": int,
-                                   "regions": list, "method": str, "nature": str, "id_prefix": str},
+                                   "regions": list, "region": str, "method": str, "nature": str, "id_prefix": str},
                  "any HTML list page, with CSS selectors"),
 }
 

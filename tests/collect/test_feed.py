@@ -105,8 +105,11 @@ def test_unreadable_date_keeps_the_notice() -> None:
 def test_bad_options_and_not_a_feed() -> None:
     [error] = _parse(EXCERPT, {"method": "auction"})
     assert error.position == "options"
-    [error] = _parse(EXCERPT, {"regions": ["Ontario"]})
-    assert "Ontario" in error.message
+    [error] = _parse(EXCERPT, {"regions": ["Atlantide"]})
+    assert "Atlantide" in error.message
+    # the agreed vocabulary (issue 14): a province, all of Québec, a Québec region by name or code
+    assert feed.fixed({"regions": ["Ontario", "QC", "Montérégie", "06", "CA-NU"]})["regions"] == (
+        "06", "16", "CA-NU", "CA-ON", "QC")
     [error] = feed.parse(io.BytesIO(b"just some text"), "x.rss")
     assert isinstance(error, ParseError) and "not an RSS" in error.message
 
@@ -126,3 +129,13 @@ def test_truncated_feed_gives_items_read_then_error() -> None:
     items = list(feed.parse(io.BytesIO(data[: len(data) // 2]), "cut.rss"))
     assert [type(x).__name__ for x in items] == ["Notice", "Notice", "Notice", "ParseError"]
     assert items[-1].position == 32 and "CDATA" in items[-1].message
+
+
+def test_each_item_region_read_from_a_declared_field() -> None:
+    """`region` names where an item states its place; what it names replaces the constant `regions`."""
+    items = _parse(EXCERPT, {"region": "regex:(Montréal|Ottawa|Halifax|Québec|Gatineau|Toronto)", "regions": ["CA"]})
+    notices = [x for x in items if isinstance(x, Notice)]
+    assert notices and all(n.regions for n in notices)
+    assert {n.regions for n in notices} - {("CA",)}  # some items name a place of their own
+    assert feed.item_regions({"regions": ("CA",)}, "Laval; Longueuil") == {"regions": ("13", "16")}
+    assert feed.item_regions({"regions": ("CA",)}, "nulle part") == {"regions": ("CA",)}

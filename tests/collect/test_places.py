@@ -57,6 +57,14 @@ def test_addresses(address, codes):
 
 
 @pytest.mark.parametrize("text,codes", [("Montréal", ("06",)), ("Laurentides (15)", ("15",)), ("Nova Scotia", ("CA-NS",)),
-                                         ("Paraguay", ("PY",)), ("Canada", ("CA",)), ("Chez nous", ())])
+                                         ("Paraguay", ("PY",)), ("Canada", ("CA",)), ("Chez nous", ()),
+                                         ("Québec", ("QC",)), ("Ville de Québec", ("03",))])
 def test_free_text_places(text, codes):
     assert places.place_regions(text) == codes
+
+
+@pytest.mark.parametrize("code,fr,en", [("06", "Montréal", "Montréal"), ("QC", "tout le Québec", "all of Québec"),
+                                        ("CA", "tout le Canada", "all of Canada"), ("CA-BC", "Colombie-Britannique", "British Columbia"),
+                                        ("ZZ", "hors Canada", "outside Canada"), ("GB", "United Kingdom", "United Kingdom")])
+def test_labels_for_readers(code, fr, en):
+    assert (places.label(code, "fr"), places.label(code, "en")) == (fr, en)

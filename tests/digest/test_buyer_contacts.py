@@ -24,3 +24,18 @@ def test_buyer_line_carries_the_latest_contact(renderer, seao):
     assert ("1. Ville de Brossard contact : Julie Tremblay, julie.tremblay@example.org, 450 555-0100 (vu le 2 sept. 2026) "
             "Pourquoi : achète de l'entretien ménager chaque année") in flat
     assert "2. Ville de Laval Pourquoi : a acheté deux fois" in flat
+
+
+def test_notice_contact_and_foreign_currency_in_the_item(renderer, seao):
+    """Each notice shows the contact person it names (and when), and its value in its own currency."""
+    from dataclasses import replace
+
+    from watcher.models import Contact
+
+    notice, match = seao.pairs[0]
+    uk = replace(notice, contacts=(Contact("", "molly.morgan@placesforpeople.co.uk", "+4401772897200"),),
+                 currency="GBP", estimated_value=175_000_000.0)
+    digest = build_digest(seao.coop, [(uk, match)], seao.now, max_items=25)
+    text = " ".join(renderer.render(digest, seao.sender).get_body(("plain",)).get_content().split())
+    assert "contact : molly.morgan@placesforpeople.co.uk, +4401772897200 (vu le" in text
+    assert "175 000 000 £" in text and "175 000 000 $" not in text

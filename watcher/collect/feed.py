@@ -22,8 +22,10 @@ Options (all optional):
     - "regex:<pattern>": the first group (else the match) of the pattern in the description text.
   closing_format: strptime format(s), separated by "|", for dates that are neither ISO 8601 nor
     RFC 822; French month names are accepted ("%d %B %Y à %H h %M").
-  regions: region codes or names given to every item (a regional publisher); method, nature: one
-    of the methods / natures, given to every item.
+  regions: region codes or names given to every item (a regional publisher): "06", "Montérégie",
+    "QC", "CA-ON", "CA", a country; method, nature: one of the methods / natures, given to every item.
+  region: where each item's place is read (same forms as buyer); the places found (Québec regions,
+    cities, provinces, countries: collect/places.py) replace `regions` for that item.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ from bs4 import BeautifulSoup
 from ..errors import ParseError
 from ..limits import MAX_FEED_BYTES
 from ..models import METHODS, NATURES, Notice
-from .ocds import clean, fold, region_code
+from .ocds import clean, fold
+from .places import places_in, vocabulary_code
 
 MONTREAL = ZoneInfo("America/Montreal")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
@@ -115,7 +118,7 @@ def fixed(options: dict) -> dict:
     """The values an options block gives to every notice (regions, method, nature), checked."""
     out: dict = {}
     if "regions" in options:
-        codes = [(r, region_code(r)) for r in options["regions"]]
+        codes = [(r, vocabulary_code(r)) for r in options["regions"]]
         if bad := [r for r, c in codes if c is None]:
             raise ValueError(f"regions: région inconnue / unknown region: {', '.join(map(str, bad))}")
         out["regions"] = tuple(sorted({c for _, c in codes}))
@@ -125,6 +128,12 @@ def fixed(options: dict) -> dict:
                 raise ValueError(f"{key}: {options[key]!r} pas dans / not in {', '.join(allowed)}")
             out[key] = options[key]
     return out
+
+
+def item_regions(constants: dict, place: str | None) -> dict:
+    """The constant fields, with `regions` read from the item's own place when it names one."""
+    found = places_in(place) if place else ()
+    return constants | {"regions": found} if found else constants
 
 
 def sha1(text: str) -> str:
@@ -251,6 +260,7 @@ def _notice(entry: Any, options: dict, constants: dict, prefix: str) -> tuple[No
         buyer_name=clean(_value(entry, markup, text, options.get("buyer", "author"))),
         reference=clean(_value(entry, markup, text, options.get("reference"))) or None,
         closing_at=dates.get("closing"), published_at=published,
-        as_of=parse_when(dict.get(entry, "updated_parsed")) or published, **constants,
+        as_of=parse_when(dict.get(entry, "updated_parsed")) or published,
+        **item_regions(constants, _value(entry, markup, text, options.get("region"))),
     )
     return notice, problems

@@ -22,6 +22,8 @@ the text, e.g. "time.fermeture@datetime"):
   next: the "next page" link of the page (read by next_page(), not by parse()).
   max_pages: how many pages the fetching layer may follow (not read here).
   regions, method, nature: given to every notice (e.g. a city's page: regions = ["06"]).
+  region: a selector for each item's place (region, city, province, country), which then replaces
+    `regions` for that item (collect/places.py).
   id_prefix: ids are `<id_prefix>:<reference>`, else `<id_prefix>:<sha1 of the link, else title>`;
     default "html:<host of base_url>". Source name: "html".
 """
@@ -37,7 +39,7 @@ from bs4 import BeautifulSoup, Tag
 
 from ..errors import ParseError
 from ..models import Notice
-from .feed import fixed, html_text, read_dates, sha1
+from .feed import fixed, html_text, item_regions, read_dates, sha1
 from .ocds import clean
 
 _REQUIRED = ("item", "title")
@@ -142,7 +144,8 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         yield Notice(
             id=f"{prefix}:{reference or sha1(url or title)}", source="html", title=title, url=url, reference=reference,
             buyer_name=_read(item, options.get("buyer")) or "", published_at=dates["published"],
-            closing_at=dates["closing"], description=html_text(item.decode_contents()), **constants,
+            closing_at=dates["closing"], description=html_text(item.decode_contents()),
+            **item_regions(constants, _read(item, options.get("region"))),
         )
         for problem in problems:
             yield ParseError(name, f"item {i}", f"{reference or title}: {problem}")

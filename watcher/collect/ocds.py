@@ -17,10 +17,15 @@ is the SEAO category; no delivery region is published (regions stay empty).
 Mappings: `procurementMethodDetails` ("…gré à gré" → gre_a_gre, "…invitation" → invitation, "achat
 mandaté / regroupement" → other, other "…appel d'offres…" → public), else `procurementMethod` open →
 public, selective → invitation, limited/direct → gre_a_gre. Cancellation (tag `tenderCancellation` or
-tender status cancelled) stays a notice with "annulé / cancelled" in `notice_type`. Delivery regions
-(`items[].deliveryAddresses[].region`, `deliveryLocation(s)`) are mapped to the 17 official codes
-by code or name; other publishers' ids are `ocds:<ocid>`. A truncated file gives its notices, then
-an error at the byte where reading stopped.
+tender status cancelled) stays a notice with "annulé / cancelled" in `notice_type`. Other
+publishers' ids are `ocds:<ocid>`. A truncated file gives its notices, then an error at the byte
+where reading stopped. What every publisher states beyond that (ocds_fields.py): the title (never
+the ocid alone; built from lots, items, award or description when `tender.title` has no words, and
+marked so), multilingual names (`name_fr`), the currency (SEAO: CAD; amounts in another currency
+than the notice's are dropped), every classification with its scheme, the buyer's contact points,
+and regions in the agreed vocabulary from delivery addresses (postal code, city, province,
+country) and locations, else the buyer's country outside Canada. The format is found by reading
+on to the first release or record (sniff_stream), not within a fixed window.
 Options: none.
 """
 

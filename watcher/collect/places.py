@@ -52,15 +52,16 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 @cache
 def _tables() -> dict[str, dict]:
-    provinces, letters = {}, {}
+    provinces, letters, labels = {}, {}, {}
     for row in _rows("provinces.csv"):
+        labels[row["code"]] = (row["name_fr"], row["name_en"])
         for n in row["names"].split("|"):
             provinces[_key(n)] = row["code"]
         for letter in row["postal_letters"]:
             letters[letter] = row["code"]
     return {
         "canadabuys": {_key(r["label"]): tuple(r["codes"].split()) for r in _rows("canadabuys-regions.csv")},
-        "provinces": provinces, "letters": letters,
+        "provinces": provinces, "letters": letters, "labels": labels,
         "cities": {_key(r["name"]): r["code"] for r in _rows("cities.csv")},
         "fsa": {r["prefix"].upper(): r["region"] for r in _rows("quebec-fsa.csv")},
     }
@@ -161,11 +162,59 @@ def address_regions(address: dict) -> tuple[str, ...]:
 def place_regions(text: Any) -> tuple[str, ...]:
     """A free-text place (an OCDS deliveryLocation description, a feed field): a Québec region by
     code or name, a city, a Canadian province or a country; () when none is recognised."""
+    province = province_code(text)
+    if province == "QC":  # "Québec" alone names the province more often than the city ("Ville de Québec": 03)
+        return ("QC",)
     for found in (region_code(text), city_region(text)):
         if found:
             return (found,)
-    province = province_code(text)
-    if province and province != "QC":
+    if province:
         return (province,)
     country = country_code(text)
     return (country,) if country and country != "CA" else ("CA",) if country == "CA" else ()
+
+
+_VOCABULARY = re.compile(r"^(0[1-9]|1[0-7]|QC|CA|CA-(AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|SK|YT)|ZZ)$")
+
+
+def vocabulary_code(value: Any) -> str | None:
+    """A region as a source file declares it: a code of the vocabulary ("06", "QC", "CA-ON", "CA",
+    "US"), a Québec region's number or name, a province's or a country's name. None if none of these."""
+    text = str(value or "").strip()
+    if _VOCABULARY.match(text.upper()):
+        return text.upper()
+    found = region_code(text) or province_code(text)
+    if found:
+        return found
+    country = country_code(text)
+    return "CA" if country == "CA" else country
+
+
+def places_in(text: Any) -> tuple[str, ...]:
+    """Every place of a free-text list ("Montérégie, Estrie", "Laval; Longueuil"): each piece read by
+    place_regions; the whole text when no piece is recognised."""
+    pieces = [p for p in re.split(r"[,;/\n]+", str(text or "")) if p.strip()]
+    found = [code for p in pieces for code in place_regions(p.strip())]
+    return normalise(found) if found else place_regions(text)
+
+
+_WIDE = {"QC": ("tout le Québec", "all of Québec"), "CA": ("tout le Canada", "all of Canada"),
+         "ZZ": ("hors Canada", "outside Canada")}
+
+
+def label(code: str, language: str = "fr") -> str:
+    """A region code of the vocabulary as a reader says it: 'Montréal', 'tout le Québec', 'Ontario',
+    'United Kingdom'; the code itself when unknown."""
+    from ..codes import REGIONS
+
+    i = 1 if language == "en" else 0
+    if code in REGIONS:
+        return REGIONS[code]
+    if code in _WIDE:
+        return _WIDE[code][i]
+    if code in _tables()["labels"]:
+        return _tables()["labels"][code][i]
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or getattr(country, "name", code) if country else code

@@ -28,6 +28,7 @@ from babel.numbers import format_currency, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
 from ..codes import CATEGORIES, METHOD_LABELS, REGIONS
+from ..collect.places import label as region_label
 from ..errors import ConfigError
 from ..limits import safe_url
 from ..models import Digest, DigestItem, Reason
@@ -222,9 +223,9 @@ def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
         title=_one_line(n.title),
         url=url,
         reference=_one_line(n.reference or ""),
-        buyer=_one_line(n.buyer_name) or t["not_stated"],
+        buyer=(_one_line(n.buyer_name) or t["not_stated"]) + _notice_contact(n, t, lang),
         method=METHOD_LABELS.get(n.method, METHOD_LABELS["other"])[lang],
-        value=money(n.value, loc) if n.value is not None else t["value_unknown"],
+        value=money(n.value, loc, n.currency) if n.value is not None else t["value_unknown"],
         published=_when(n.published_at, t),
         closing=_when(n.closing_at, t) if n.closing_at else t["no_closing"],
         regions=_regions(n.regions, t),
@@ -376,10 +377,13 @@ def closing_calendar(digest: Digest, t: dict[str, Any]) -> bytes | None:
     return cal.to_ical()
 
 
-def money(value: float, locale: str) -> str:
-    """Whole dollars in the locale's way: '125 000 $' (fr_CA), '$125,000' (en_CA)."""
+def money(value: float, locale: str, currency: str = "CAD") -> str:
+    """Whole dollars in the locale's way: '125 000 $' (fr_CA), '$125,000' (en_CA); another currency
+    with its own sign ('175 000 000 £GB'), an unstated one with '?' (never shown as dollars)."""
     pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
-    return format_currency(value, "CAD", format=pattern, currency_digits=False, locale=locale)
+    if not currency:
+        return format_currency(value, "XXX", format=pattern, currency_digits=False, locale=locale).replace("¤", "?")
+    return format_currency(value, currency, format=pattern, currency_digits=False, locale=locale)
 
 
 def _when(value: datetime | None, t: dict[str, Any]) -> str:
@@ -395,7 +399,7 @@ def _regions(codes: tuple[str, ...], t: dict[str, Any]) -> str:
         return t["no_regions"]
     if set(REGIONS) <= set(codes):
         return t["all_regions"]
-    return ", ".join(REGIONS.get(c, c) for c in codes)
+    return ", ".join(REGIONS.get(c) or region_label(c, t["locale"][:2]) for c in codes)
 
 
 def _week_start(moment: datetime) -> date:
@@ -408,6 +412,17 @@ def _plural(t: dict[str, Any], key: str, count: int) -> str:
     if count == 0 and f"{key}_none" in t:  # "Aucun nouvel appel d'offres…", never "Voici les 0 avis"
         return t[f"{key}_none"]
     return t[f"{key}_one" if count == 1 else f"{key}_other"]
+
+
+def _notice_contact(n: Any, t: dict, lang: str) -> str:
+    """The contact person the notice names, with the date the notice stated it."""
+    if not n.contacts:
+        return ""
+    c, seen = n.contacts[0], n.as_of or n.published_at
+    who = _one_line(", ".join(x for x in (c.name, c.email, c.phone) if x))
+    when = f" ({'vu le' if lang == 'fr' else 'seen'} {format_date(seen.astimezone(MONTREAL).date(), 'medium', locale=t['locale'])})" \
+        if seen else ""
+    return f" — contact{' :' if lang == 'fr' else ':'} {who}{when}"
 
 
 _SPACE_BEFORE_FR = re.compile(r"[ \u202f]([:;!?])(?=[\s<]|$)")

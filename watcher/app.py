@@ -25,7 +25,7 @@ from .digest.deliver import DeliveryResult, Outbox, deliver
 from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
-from .match import compile_profile
+from .match import MATCHER_VERSION, compile_profile
 from .match.awards import WeekLeads, buyers_to_meet, fresh_awards, hub_neqs_of, lead_key, renewals, week_leads
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
@@ -143,7 +143,8 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
     """Judge (as published) what changed since the stored verdicts: new or changed notices for every
     enterprise, every notice for an enterprise whose profile or the shared rules changed. Returns
     the number of (notice, enterprise) pairs judged: 0 when nothing changed."""
-    shared = f"{rulebook.thresholds!r}|{rulebook.requirements!r}" + (f"|{rulebook.rates!r}" if rulebook.rates.rows else "")
+    shared = f"{MATCHER_VERSION}|{rulebook.thresholds!r}|{rulebook.requirements!r}" + (
+        f"|{rulebook.rates!r}" if rulebook.rates.rows else "")
     hashes = verdicts.profile_hashes(rulebook.enterprises, shared)
     with engine.connect() as conn:
         changed_notices, changed_ents, gone = verdicts.stale(conn, hashes)
@@ -151,15 +152,41 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
         return 0
     judge = judge or judge_for(engine, rulebook)
     stale_notices, everyone = set(changed_notices), list(hashes)
-    judged: list[Match] = []
-    with engine.connect() as conn:
-        targets = repo.load_notices(conn) if changed_ents else repo.load_notices(conn, ids=changed_notices)
-        for notice in targets:
-            ents = everyone if notice.id in stale_notices else [e for e in everyone if e in changed_ents]
-            judged += judge.judge_candidates(notice, ents, now=None)
-    with writing(engine) as conn:  # serialised: two processes judging at once replace, never duplicate
-        verdicts.save(conn, judged, changed_notices, changed_ents, hashes, gone)
-    return len(judged)
+    now = datetime.now(timezone.utc)
+    # A page at a time, each page's verdicts committed with it: memory stays flat on any history,
+    # the write lock is held for one page, and a run that stops half-way leaves the rest stale.
+    # Every write is serialised (writing): two processes judging at once replace, never duplicate.
+    with writing(engine) as conn:
+        verdicts.forget(conn, changed_ents | gone)
+    count = 0
+    with engine.connect() as read:
+        targets = repo.load_notices(read) if changed_ents else repo.load_notices(read, ids=changed_notices)
+        for page in _pages(targets, VERDICT_PAGE):
+            judged: list[Match] = []
+            for notice in page:
+                ents = everyone if notice.id in stale_notices else [e for e in everyone if e in changed_ents]
+                judged += judge.judge_candidates(notice, ents, now=None)
+            with writing(engine) as conn:
+                verdicts.save_page(conn, judged, [n.id for n in page if n.id in stale_notices], hashes, now,
+                                   rejudged=(changed_ents, [n.id for n in page]))
+            count += len(judged)
+    with writing(engine) as conn:
+        verdicts.remember(conn, changed_ents, hashes, now)
+    return count
+
+
+VERDICT_PAGE = 1000  # notices judged, then saved, at a time
+
+
+def _pages(items: Iterable, size: int) -> Iterator[list]:
+    page: list = []
+    for item in items:
+        page.append(item)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None, notice_id: str | None = None,
@@ -174,25 +201,28 @@ def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None
     full = bool(notice_id and enterprise_id)  # one pair asked for: judge it even outside its trade
     if now is None and not full:  # as published: verdicts do not depend on the clock, keep them
         refresh_verdicts(engine, rulebook, judge)
-        with engine.connect() as conn:
-            kept: dict[str, list[Match]] = {}
-            for m in verdicts.load(conn, ids, [notice_id] if notice_id else None, include_no):
-                kept.setdefault(m.notice_id, []).append(m)
-            order = {e: i for i, e in enumerate(ids)}
-            for notice in repo.load_notices(conn, ids=sorted(kept), since=since):
-                for m in sorted(kept[notice.id], key=lambda m: order[m.enterprise_id]):
-                    yield notice, m
+        order = {e: i for i, e in enumerate(ids)}
+        who = None if enterprise_id is None else ids  # all: no list of thousands of ids in the query
+        with engine.connect() as conn:  # a page of notices at a time, with their verdicts
+            wanted = verdicts.notice_ids(conn, who, [notice_id] if notice_id else None, include_no)
+            for page in _pages(repo.load_notices(conn, ids=wanted, since=since), VERDICT_PAGE):
+                kept: dict[str, list[Match]] = {}
+                for m in verdicts.load(conn, who, [n.id for n in page], include_no):
+                    if m.enterprise_id in order:  # not a profile removed since by another process
+                        kept.setdefault(m.notice_id, []).append(m)
+                for notice in page:
+                    for m in sorted(kept.get(notice.id, ()), key=lambda m: order[m.enterprise_id]):
+                        yield notice, m
         return
     with engine.connect() as conn:
-        notices = list(repo.load_notices(conn, ids=[notice_id] if notice_id else None, since=since))
-    for notice in notices:
-        if not full and notice.closing_at is not None and notice.closing_at < now:
-            continue  # closed before `now`: `no` on lead time for everyone, not worth judging
-        judged = (judge.judge(notice, ids, now=now) if full else
-                  judge.judge_candidates(notice, None if enterprise_id is None else ids, now=now))
-        for m in judged:
-            if m.is_match or include_no:
-                yield notice, m
+        for notice in repo.load_notices(conn, ids=[notice_id] if notice_id else None, since=since):
+            if not full and notice.closing_at is not None and notice.closing_at < now:
+                continue  # closed before `now`: `no` on lead time for everyone, not worth judging
+            judged = (judge.judge(notice, ids, now=now) if full else
+                      judge.judge_candidates(notice, None if enterprise_id is None else ids, now=now))
+            for m in judged:
+                if m.is_match or include_no:
+                    yield notice, m
 
 
 @dataclass
@@ -228,7 +258,8 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     contacts = {e.id: (e.name, e.emails, e.consortium_share_contact) for e in rulebook.enterprises}
     pairs: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
     for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
-        pairs[m.enterprise_id].append((notice, m))
+        if m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons):  # what _plan_digest reads:
+            pairs[m.enterprise_id].append((notice, m))  # a `no` outside the trade is neither sent nor counted
     co = co_bids(engine, rulebook.enterprises)
     leads = _BuyerLeads(engine, judge_now)
     plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
@@ -488,7 +519,7 @@ def explain(engine: Engine, rulebook: Rulebook, notice_id: str, enterprise_id: s
     judge = judge_for(engine, rulebook)
     notice = found[0]
     (m,) = judge.judge(notice, [enterprise_id], now=now)
-    return Explanation(notice, enterprise, m, judge.facts(notice), judge.requirements(notice), now)
+    return Explanation(notice, enterprise, m, judge.facts(notice, as_published=now is None), judge.requirements(notice), now)
 
 
 def backtest(engine: Engine, rulebook: Rulebook, profiles: list[Enterprise],
@@ -618,8 +649,12 @@ def history(engine: Engine) -> list[Notice]:
 
 
 def buyers(engine: Engine, enterprise: Enterprise, now: datetime, years: int = 3) -> list[BuyerLead]:
-    """The buyers who bought what the enterprise sells in the last `years` years, best lead first."""
-    return buyer_leads(history(engine), enterprise, now, years)
+    """The buyers who bought what the enterprise sells in the last `years` years, best lead first
+    (only that window of the history is read)."""
+    today = now.date()
+    with engine.connect() as conn:
+        return buyer_leads(repo.load_purchases_since(conn, date(today.year - years, today.month, min(today.day, 28))),
+                           enterprise, now, years)
 
 
 def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownContact]:

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
@@ -154,35 +154,68 @@ def _bidder_rows(notice: Notice) -> list[dict]:
     ]
 
 
+PAGE = 2000  # notices held at once while reading: memory stays flat however large the store
+IN_LIMIT = 5000  # ids in one IN (...) list; more are filtered while reading in order
+
+
 def load_notices(
     conn: Connection, ids: Iterable[str] | None = None, since: datetime | None = None, limit: int | None = None,
 ) -> Iterator[Notice]:
-    """Stored notices (with bidders), newest publication first."""
+    """Stored notices (with bidders), newest publication first, read and built PAGE at a time."""
     query = select(notices).order_by(notices.c.published_at.desc().nulls_last(), notices.c.id)
+    wanted: set[str] | None = None
     if ids is not None:
         ids = list(ids)
         if not ids:
             return
-        query = query.where(notices.c.id.in_(ids))
+        if len(ids) <= IN_LIMIT:
+            query = query.where(notices.c.id.in_(ids))
+        else:  # too many for one statement: read in order, keep those asked for
+            wanted = set(ids)
     if since is not None:
         query = query.where(notices.c.published_at >= since)
-    if limit is not None:
+    if limit is not None and wanted is None:
         query = query.limit(limit)
-    rows = conn.execute(query).all()
-    by_notice: dict[str, list[Bidder]] = defaultdict(list)
-    wanted = [r.id for r in rows]
-    for start in range(0, len(wanted), 5000):
-        chunk = wanted[start:start + 5000]
-        for b in conn.execute(select(bidders).where(bidders.c.notice_id.in_(chunk)).order_by(bidders.c.notice_id, bidders.c.position)):
-            by_notice[b.notice_id].append(Bidder(b.name, b.neq, b.amount, b.winner, b.contract_amount))
-    for r in rows:
-        yield Notice(
-            **{name: getattr(r, name) for name in _NOTICE_FIELDS if name not in _JSON_FIELDS},
-            categories=tuple(r.categories), unspsc=tuple(r.unspsc), regions=tuple(r.regions),
-            codes=tuple(Code(*c) for c in r.codes or ()), contacts=tuple(Contact(*c) for c in r.contacts or ()),
-            trade_agreements=tuple(r.trade_agreements or ()),
-            bidders=tuple(by_notice.get(r.id, ())), as_of=r.as_of,
-        )
+    yield from _stream(conn, query, wanted, limit)
+
+
+def load_purchases_since(conn: Connection, day: date) -> Iterator[Notice]:
+    """Notices awarded on or after `day`, or published since then (not awarded, or awarded
+    later): the window of buyer leads and forecasts, without reading the older history."""
+    since = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) - timedelta(days=1)  # any time zone
+    query = (select(notices).where((notices.c.awarded_on >= day) | (notices.c.published_at >= since))
+             .order_by(notices.c.published_at.desc().nulls_last(), notices.c.id))
+    yield from _stream(conn, query)
+
+
+def newest_publication(conn: Connection) -> datetime | None:
+    return conn.execute(select(func.max(notices.c.published_at))).scalar()
+
+
+def _stream(conn: Connection, query, wanted: set[str] | None = None, limit: int | None = None) -> Iterator[Notice]:
+    """Run `query` (rows of `notices`) and build its notices a page at a time, bidders read per page."""
+    result = conn.execute(query.execution_options(stream_results=True, yield_per=PAGE))  # this statement only
+    count = 0
+    for rows in result.partitions(PAGE):
+        if wanted is not None:
+            rows = [r for r in rows if r.id in wanted]
+        by_notice: dict[str, list[Bidder]] = defaultdict(list)
+        if rows:
+            page = select(bidders).where(bidders.c.notice_id.in_([r.id for r in rows]))
+            for b in conn.execute(page.order_by(bidders.c.notice_id, bidders.c.position)):
+                by_notice[b.notice_id].append(Bidder(b.name, b.neq, b.amount, b.winner, b.contract_amount))
+        for r in rows:
+            yield Notice(
+                **{name: getattr(r, name) for name in _NOTICE_FIELDS if name not in _JSON_FIELDS},
+                categories=tuple(r.categories), unspsc=tuple(r.unspsc), regions=tuple(r.regions),
+                codes=tuple(Code(*c) for c in r.codes or ()), contacts=tuple(Contact(*c) for c in r.contacts or ()),
+                trade_agreements=tuple(r.trade_agreements or ()),
+                bidders=tuple(by_notice.get(r.id, ())), as_of=r.as_of,
+            )
+            count += 1
+            if limit is not None and count >= limit:
+                result.close()
+                return
 
 
 def notice_revisions_of(conn: Connection, notice_id: str) -> list[dict]:
@@ -245,14 +278,22 @@ def record_delivery(conn: Connection, enterprise_id: str, notice_ids: Iterable[s
 
 
 def award_history(conn: Connection) -> Iterator[tuple[str, str, datetime, float]]:
-    """(buyer name, SEAO category, published, amount) of every winning bid with an amount: what a
-    buyer paid before, used to estimate the value of a notice that does not state one."""
-    query = (select(notices.c.buyer_name, notices.c.categories, notices.c.published_at, bidders.c.contract_amount)
+    """(buyer name, SEAO category, known since, amount) of every winning bid with an amount: what a
+    buyer paid before, used to estimate the value of a notice that does not state one. Known since the
+    award date when there is one (a call of January awarded in June was not known in March), else
+    the publication."""
+    query = (select(notices.c.buyer_name, notices.c.categories, notices.c.published_at, notices.c.awarded_on,
+                    bidders.c.contract_amount)
              .join(bidders, bidders.c.notice_id == notices.c.id)
              .where(bidders.c.winner.is_(True), bidders.c.contract_amount.is_not(None), notices.c.published_at.is_not(None)))
-    for buyer, categories, published, amount in conn.execute(query):
+    for buyer, categories, published, awarded, amount in conn.execute(query):
+        if published.tzinfo is None:  # SQLite hands back naive UTC
+            published = published.replace(tzinfo=timezone.utc)
+        when = published
+        if awarded is not None:
+            when = max(published, datetime(awarded.year, awarded.month, awarded.day, 23, 59, tzinfo=published.tzinfo))
         for category in categories or ():
-            yield buyer, category, published, float(amount)
+            yield buyer, category, when, float(amount)
 
 
 def co_bidders(conn: Connection, neqs: Iterable[str]) -> set[frozenset[str]]:

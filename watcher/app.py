@@ -26,7 +26,8 @@ from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile
-from .match.awards import WeekLeads, buyers_to_meet, fresh_awards, hub_neqs_of, lead_key, renewals, week_leads
+from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, renewals,
+                           week_leads)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -662,6 +663,18 @@ def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownConta
     """{buyer name: its latest known contact person, with the date last seen} (store/contacts.py)."""
     with engine.connect() as conn:
         return latest_contact_by_name(conn, names)
+
+
+def expected_purchases(engine: Engine, enterprise: Enterprise, today: date, months: int = 12) -> dict[str, list]:
+    """{folded buyer name: purchases of the enterprise's trade expected within `months`, each with its
+    window} from contract dates and buyers' rhythm (match/awards.forecast), for `watcher buyers`."""
+    with engine.connect() as conn:
+        finals = load_final_contracts(conn)
+    out: dict[str, list] = {}
+    for r in forecast(history(engine), finals, enterprise, today, today + timedelta(days=round(months * 30.44)),
+                      hub_neqs_of([enterprise])):
+        out.setdefault(" ".join(r.buyer.casefold().replace(".", " ").split()), []).append(r)
+    return out
 
 
 def suggest(engine: Engine, neq: str, until: date | None = None) -> SuggestedProfile:

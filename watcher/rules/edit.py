@@ -76,3 +76,75 @@ def edit_list(text: str, dotted: str, action: str, value: str) -> str:
     elif action == "remove" and value in current:
         del items[current.index(value)]
     return tomlkit.dumps(doc)
+
+
+# Fields the console's form edits: (dotted key, kind). Everything else is edited as TOML.
+FORM_FIELDS = (("name", "text"), ("emails", "list"), ("match.keywords", "list"), ("match.exclude", "list"),
+               ("match.regions", "list"), ("match.categories", "list"), ("match.unspsc", "list"),
+               ("capacity.min_value", "number"), ("capacity.max_value", "number"))
+
+
+def form_values(text: str) -> dict[str, str]:
+    """The form's initial contents: lists one item per line, numbers as written, "" when absent."""
+    doc = tomlkit.parse(text)
+    out = {}
+    for dotted, kind in FORM_FIELDS:
+        value = _get(doc, dotted)
+        if value is None:
+            out[dotted] = ""
+        elif kind == "list":
+            out[dotted] = "\n".join(str(v) for v in value)
+        else:
+            out[dotted] = str(value.unwrap() if hasattr(value, "unwrap") else value)
+    return out
+
+
+def apply_form(text: str, submitted: dict[str, str]) -> str:
+    """`text` with the form's values written in with tomlkit: a field left as it was is not touched
+    (its comments and layout stay), a changed one is replaced, an emptied number is removed. A value
+    that is not a number is written as text, so the check names its line and field."""
+    doc = tomlkit.parse(text)
+    for dotted, kind in FORM_FIELDS:
+        if dotted not in submitted:
+            continue
+        raw = submitted[dotted].replace("\r\n", "\n")
+        if kind == "list":
+            new: object = [line.strip() for line in raw.replace(",", "\n").split("\n") if line.strip()]
+        elif kind == "number":
+            raw = raw.strip().replace(" ", "").replace("\u00a0", "")
+            new = None if raw == "" else _number(raw)
+        else:
+            new = raw.strip()
+        current = _get(doc, dotted)
+        current_plain = current.unwrap() if hasattr(current, "unwrap") else current
+        if current_plain == new or (current is None and new in (None, [], "")):
+            continue
+        table_name, _, key = dotted.rpartition(".")
+        table = doc if not table_name else doc.get(table_name)
+        if table is None:
+            table = tomlkit.table()
+            doc[table_name] = table
+        if new is None:
+            del table[key]
+        else:
+            table[key] = new
+    return tomlkit.dumps(doc)
+
+
+def _get(doc, dotted: str):
+    node = doc
+    for part in dotted.split("."):
+        if not hasattr(node, "get"):
+            return None
+        node = node.get(part)
+        if node is None:
+            return None
+    return node
+
+
+def _number(raw: str) -> object:
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw  # left as text: `rules check` reports "must be a number" at its line
+    return int(value) if value.is_integer() else value

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
+from tomlkit.exceptions import TOMLKitError
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -24,6 +25,7 @@ from ..store import feedback as fb
 from ..store import repo
 from ..store.console import search_notice_ids
 from ..store.feedback import REASONS
+from ..rules.edit import FORM_FIELDS, apply_form, form_values
 from ..store.runs import statuses
 from .security import LOGIN_LIMIT, check_password, csrf_ok, csrf_token, session_user, start_session
 
@@ -35,6 +37,8 @@ def routes(ctx) -> list[Route]:
     minutes = ctx.cfg.web.session_minutes
 
     def page(request: Request, template: str, status: int = 200, **context) -> Response:
+        if template == "edit.html":
+            context["fields"] = _fields(context["text"])
         return ctx.render(request, template, status, user=session_user(request.session, minutes),
                           csrf=csrf_token(request.session), regions=REGIONS, categories=CATEGORIES,
                           methods=METHOD_LABELS, **context)
@@ -188,6 +192,11 @@ def routes(ctx) -> list[Route]:
             return page(request, "edit.html", ent=installed, text=path.read_text(encoding="utf-8"), errors=[], diff=None, checked="",
                         lines=[])
         text = str(form.get("text", "")).replace("\r\n", "\n")
+        if form.get("action") == "form":  # the form's fields written into the TOML (comments kept), then checked
+            try:
+                text = apply_form(text, {k: str(form.get(f"f:{k}", "")) for k, _ in FORM_FIELDS})
+            except (TOMLKitError, ValueError):
+                pass  # the TOML itself is broken: the check below names its line
         digest = hashlib.sha256(text.encode()).hexdigest()
         profile, errors = console.check_profile(ctx.cfg, ent_id, text)
         if errors:
@@ -275,6 +284,21 @@ def routes(ctx) -> list[Route]:
         Route("/console/enterprises/{ent}/preview", preview),
         Route("/console/proposals/{pid:int}", decide, methods=["POST"]),
     ]
+
+
+FIELD_LABELS = {"name": "Nom", "emails": "Courriels (un par ligne)", "match.keywords": "Mots-clés (un par ligne ; * = préfixe)",
+                "match.exclude": "Mots exclus (un par ligne)", "match.regions": "Régions (01 à 17, ou *)",
+                "match.categories": "Catégories SEAO", "match.unspsc": "Préfixes UNSPSC", "capacity.min_value": "Valeur minimale ($)",
+                "capacity.max_value": "Valeur maximale ($)"}
+
+
+def _fields(text: str) -> list[tuple[str, str, str, str]]:
+    """(key, label, kind, value) of the form, read from the TOML; none when the TOML does not parse."""
+    try:
+        values = form_values(text)
+    except (TOMLKitError, ValueError):
+        return []
+    return [(k, FIELD_LABELS[k], kind, values[k]) for k, kind in FORM_FIELDS]
 
 
 def _day(value: str) -> datetime | None:

@@ -41,7 +41,7 @@ _SOCIAL = tuple(Phrase(p) for p in SOCIAL_PHRASES)
 # near enough to be remembered.
 RENEWAL_FROM = timedelta(days=91)
 RENEWAL_TO = timedelta(days=274)
-DEFAULT_PERIOD = timedelta(days=365)  # one purchase and no dates: yearly, the commonest service contract
+DEFAULT_PERIOD = timedelta(days=365)  # no dates nor rhythm, but bought twice or more: yearly, the commonest service contract
 MIN_PERIOD = timedelta(days=60)  # below that, gaps are several lots of one purchase, not a rhythm
 HORIZON = timedelta(days=3 * 365)
 TOLERANCE = timedelta(days=30)  # a purchase expected on day D is expected within D ± 30 days  # forecasts beyond this are noise
@@ -199,7 +199,7 @@ def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterpr
                 period, basis = end - when, "contract_end"
             elif length is not None:
                 period, basis, end = length, "contract_length", None
-            elif today - when <= DEFAULT_PERIOD + TOLERANCE:
+            elif today - when <= DEFAULT_PERIOD + TOLERANCE and len(days) >= 2:  # a habit, not a one-off
                 period, basis, end = DEFAULT_PERIOD, "yearly", None
             else:
                 continue  # an old purchase with no date nor rhythm says nothing about next year

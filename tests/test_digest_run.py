@@ -144,3 +144,30 @@ def test_coordinator_digest_reports_teams_and_refused_mails_once(setup, smtp_ser
     assert "Envois refusés : 0" in again  # reported once, in the first report
     with engine.connect() as conn:
         assert repo.unreported_failures(conn) == []
+
+
+def test_coordinator_digest_lists_notices_with_no_partner_on_file(tmp_path, store_url, smtp_server):
+    """A notice too big for the only cleaning co-op on file is not a consortium for it (a team of one):
+    it is `no` with the reason no_partner, and the coordinator hears of it, where the hub can recruit."""
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    horizon = rules / "enterprises" / "coop-entretien-horizon.toml"
+    horizon.write_text(horizon.read_text(encoding="utf-8").replace("max_value = 250000", "max_value = 20000"), encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "{store_url}"\n[paths]\nrules = "{rules}"\ntemplates = "{ROOT / "templates"}"\n'
+        f'[delivery]\nbackend = "smtp"\nsender = "Veille <veille@example.org>"\n'
+        f'[delivery.smtp]\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n'
+        f'[daemon]\ncoordinator_email = "coordination@example.org"\n', encoding="utf-8")
+    cfg = load_config(path)
+    engine = open_store(cfg.database_url)
+    assert not app.import_paths(engine, [FEB_2018]).errors
+    app.run_digests(engine, cfg, app.load_rulebook(cfg), now=FIRST_RUN, judge_now=None)
+    report = _received(smtp_server)["coordinator"].get_body(("plain",)).get_content()
+    # seao:992292 « Entretien ménager de certains édifices municipaux », about 43 000 $ for a 20 000 $ co-op
+    assert "Sans partenaire au dossier (à recruter) : 1" in report
+    line = next(x for x in report.splitlines() if x.startswith("- seao:992292"))
+    assert "coop-entretien-horizon" in line and "aucun partenaire possible" in line
+    assert "Rien à proposer cette fois" in report

@@ -318,7 +318,12 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
         outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok,
                                       result.error, result.permanent, result.refused))
     if cfg.daemon.coordinator_email:
-        msg = coordinator_digest(engine, cfg, plans, now)
+        # where the hub could recruit: notices too big for one enterprise with no partner on file;
+        # and who had nothing to act on this time
+        no_partner = [(n, m) for ps in pairs.values() for n, m in ps if any(r.criterion == "no_partner" for r in m.reasons)]
+        served = {d.enterprise.id for d, _, _ in plans if d.items}
+        idle = [e.id for e in rulebook.enterprises if e.id not in served and e.id not in stopped]
+        msg = coordinator_digest(engine, cfg, plans, now, no_partner=no_partner, idle=idle)
         result = deliver([msg], cfg.delivery)[0]
         if result.ok:
             with engine.begin() as conn:
@@ -482,9 +487,12 @@ class _BuyerLeads:
                           buyers_to_meet(buyer_leads(history_, enterprise, at), hub), done, hub, today=today)
 
 
-def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime) -> EmailMessage:
-    """The coordinator's mail: per enterprise what went out, the teams proposed, failing sources,
-    refused deliveries not yet reported (their ids ride in a header so they are marked once sent)."""
+def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime,
+                       no_partner: list[tuple[Notice, Match]] = (), idle: list[str] = ()) -> EmailMessage:
+    """The coordinator's mail: per enterprise what went out, the teams proposed, the notices too big
+    for one enterprise with no partner on file (where the hub can recruit: the enterprise is not told
+    to team up with nobody), the enterprises with nothing to act on, failing sources, refused
+    deliveries not yet reported (their ids ride in a header so they are marked once sent)."""
     from .store.runs import statuses
 
     lines_fr = [f"Envois de la veille — {now.astimezone(MONTREAL):%Y-%m-%d %H:%M}", ""]
@@ -496,6 +504,11 @@ def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime) 
         for notice_id, proposal in digest.extra.get("teams", {}).items():
             for team in proposal.teams[:1]:
                 lines_fr.append(f"    consortium proposé pour {notice_id} : {' + '.join(team.members)} (chef de file {team.lead})")
+    lines_fr += ["", f"Sans partenaire au dossier (à recruter) : {len(no_partner)}"]
+    for notice, m in no_partner:
+        why = next(r.fr for r in m.reasons if r.criterion == "no_partner")
+        lines_fr.append(f"- {notice.id} {notice.title[:90]} — {m.enterprise_id} : {why}")
+    lines_fr += ["", f"Rien à proposer cette fois : {len(idle)}" + (f" ({', '.join(idle)})" if idle else "")]
     with engine.connect() as conn:
         failing = [s for s in statuses(conn) if s.consecutive_failures >= cfg.daemon.max_failures]
         failures = repo.unreported_failures(conn)

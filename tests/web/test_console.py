@@ -253,3 +253,20 @@ def test_console_diff_equals_the_full_backtest_of_rules_test(site):
         assert fast.gains + fast.losses == len(slow)
         moved += len(slow)
     assert moved >= 5  # the edits do move verdicts: the comparison is not between two empty lists
+
+
+def test_notice_search_by_text_buyer_region_code_and_dates(client, csrf):
+    def ids(query: str) -> set[str]:
+        return set(re.findall(r'href="/console/notices/(seao[^"]+)"', client.get("/console/notices?" + query).text))
+
+    assert ids("q=entretien+ménager") >= {"seao%3A992292", "seao%3A849011"}
+    assert ids("buyer=mont-laurier") >= {"seao%3A992292", "seao%3A849011"}
+    assert ids("buyer=mont-laurier&region=15&code=S9") == {"seao%3A992292", "seao%3A849011"}
+    assert "seao%3A849011" in ids("buyer=mont-laurier&code=9111")  # an UNSPSC prefix of its 91111601
+    assert ids("buyer=mont-laurier&since=2016-01-01") == {"seao%3A992292"}
+    before = ids("buyer=mont-laurier&until=2016-01-01")
+    assert "seao%3A849011" in before and "seao%3A992292" not in before
+    assert ids("buyer=mont-laurier&region=06") == set()
+    # LIKE wildcards typed by a user match only themselves ("55330-523_RÉNO…"), not every one of the 119 notices
+    assert len(ids("q=%25")) == 0 and 0 < len(ids("q=_")) < 10
+    assert "Date invalide" in client.get("/console/notices?since=2016-13-45").text

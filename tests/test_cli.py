@@ -149,6 +149,8 @@ def test_demo_writes_one_digest_per_example_enterprise(capsys, tmp_path):
     assert code == 0, err
     emls = sorted((tmp_path / "demo" / "outbox").glob("*.eml"))
     profiles = sorted((ROOT / "rules" / "enterprises").glob("*.toml"))
+    # reboot-montreal has no open call in its trade in 2018-2019 (the hand labels agree), but awards in
+    # its trade (issue 17's sections) give it something to act on: everyone gets a digest.
     assert len(emls) == len(profiles) >= 4
     for path in emls:
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)

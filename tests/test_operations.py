@@ -163,3 +163,28 @@ def test_a_failing_job_logs_a_warning_and_its_traceback_at_debug_only(caplog):
     assert "digests:0: failed" in warning.getMessage() and "on fire" in warning.getMessage() and not warning.exc_info
     [debug] = [r for r in caplog.records if r.levelno == logging.DEBUG]
     assert debug.exc_info and debug.exc_info[0] is ValueError
+
+
+def test_metrics_textfile_for_the_node_exporter(tmp_path, engine):
+    from datetime import datetime, timedelta, timezone
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from watcher.metrics import registry_for, write_textfile
+    from watcher.store import runs
+
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        ok = runs.start_run(conn, "seao", now=now - timedelta(hours=2))
+        runs.finish_run(conn, ok, True, 200, now=now - timedelta(hours=2))
+        bad = runs.start_run(conn, "seao", now=now - timedelta(minutes=5))
+        runs.finish_run(conn, bad, False, 503, error="HTTP 503", now=now - timedelta(minutes=5))
+    target = tmp_path / "textfile" / "watcher.prom"
+    write_textfile(registry_for(engine, lambda: 3), target)
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(target.read_text(encoding="utf-8")) for s in family.samples}
+    assert samples[("watcher_source_runs_total", (("outcome", "ok"), ("source", "seao")))] == 1
+    assert samples[("watcher_source_runs_total", (("outcome", "failed"), ("source", "seao")))] == 1
+    assert 7100 < samples[("watcher_source_last_success_age_seconds", (("source", "seao"),))] < 7400  # two hours
+    assert samples[("watcher_rule_files_broken", ())] == 3 and samples[("watcher_notices", ())] == 0
+    assert samples[("watcher_digests_total", (("outcome", "sent"),))] == 0

@@ -25,7 +25,7 @@ from .digest.deliver import DeliveryResult, Outbox, deliver
 from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
-from .match import compile_profile
+from .match import MATCHER_VERSION, compile_profile
 from .match.awards import WeekLeads, buyers_to_meet, fresh_awards, hub_neqs_of, lead_key, renewals, week_leads
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
@@ -143,7 +143,8 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
     """Judge (as published) what changed since the stored verdicts: new or changed notices for every
     enterprise, every notice for an enterprise whose profile or the shared rules changed. Returns
     the number of (notice, enterprise) pairs judged: 0 when nothing changed."""
-    shared = f"{rulebook.thresholds!r}|{rulebook.requirements!r}" + (f"|{rulebook.rates!r}" if rulebook.rates.rows else "")
+    shared = f"{MATCHER_VERSION}|{rulebook.thresholds!r}|{rulebook.requirements!r}" + (
+        f"|{rulebook.rates!r}" if rulebook.rates.rows else "")
     hashes = verdicts.profile_hashes(rulebook.enterprises, shared)
     with engine.connect() as conn:
         changed_notices, changed_ents, gone = verdicts.stale(conn, hashes)
@@ -518,7 +519,7 @@ def explain(engine: Engine, rulebook: Rulebook, notice_id: str, enterprise_id: s
     judge = judge_for(engine, rulebook)
     notice = found[0]
     (m,) = judge.judge(notice, [enterprise_id], now=now)
-    return Explanation(notice, enterprise, m, judge.facts(notice), judge.requirements(notice), now)
+    return Explanation(notice, enterprise, m, judge.facts(notice, as_published=now is None), judge.requirements(notice), now)
 
 
 def backtest(engine: Engine, rulebook: Rulebook, profiles: list[Enterprise],

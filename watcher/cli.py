@@ -273,6 +273,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
             print(f"  {'':<16} {'':<26} preuve / evidence: « {' '.join(r.evidence.split())} »")
     estimate = f" (fourchette / range {_money(f.low)} – {_money(f.high)})" if f.estimated and (f.low or f.high) else ""
     print(f"\nfaits / facts:\n  valeur / value: {_money(f.value)}{estimate} — {f.basis_fr} / {f.basis_en}")
+    if x.judged_at is None:
+        print("  faits retenus / facts used: ceux publics à la publication (ni montant adjugé, ni soumissionnaires, "
+              "seulement les contrats de l'acheteur attribués avant) / those public on publication day (no awarded "
+              "amount, no bidders, only the buyer's contracts awarded before)")
     print("  exigences / requirements:" + ("" if f.requirements else " aucune connue / none known"))
     for name, req in f.requirements.items():
         size = " ".join(x for x in (f"{req.percent:g} %" if req.percent else "", _money(req.amount) if req.amount else "") if x)

@@ -26,7 +26,11 @@ MAX_FIELD = 2_000  # characters of any other text field: buyer, reference, notic
 MAX_URL = 2_000  # characters of a notice URL
 MAX_EXTRACT = 50_000  # characters the requirement extractor reads (its regexes are linear but many)
 MAX_JSON_DEPTH = 64  # levels of nesting in JSON (OCDS needs about 8)
-MAX_INFLATED = 2 * 1024 * MiB  # bytes a compressed file given to `watcher import` may inflate to
+JSON_BUFFER = 64 * 1024  # bytes ijson reads at once (a long string costs one copy per buffer: keep it large)
+JSON_DENSE = 1024  # ... but a buffer with more brackets than this is handed over in JSON_SLICE pieces:
+JSON_SLICE = 4096  # ijson builds every event of a buffer (with its prefix) before yielding the first, so
+# 64 KB of nested brackets would cost (65536/8)² bytes of prefixes (750 MB) before limit_depth sees one
+MAX_INFLATED = 1024 * MiB  # bytes a compressed file given to `watcher import` may inflate to (SEAO: < 300 MB)
 MAX_FEED_BYTES = 64 * MiB  # an RSS/Atom document is parsed whole (feedparser): bytes read at most
 ELLIPSIS = "…"
 
@@ -165,6 +169,28 @@ def limit_depth(events, name: str = "", limit: int = MAX_JSON_DEPTH):
         elif event in ("end_map", "end_array"):
             depth -= 1
         yield item
+
+
+class PacedJson(io.RawIOBase):
+    """A file-like for ijson: large reads, except where the bytes are dense with brackets, which are
+    handed over in small slices so that limit_depth refuses deep nesting before it costs memory.
+    (readinto, not read: ijson's C backend mis-parses short reads through read.)"""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner, self._pending = inner, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if not self._pending:
+            self._pending = self._inner.read(JSON_BUFFER)
+        chunk = self._pending[:len(buffer)]
+        if chunk.count(b"[") + chunk.count(b"{") > JSON_DENSE:
+            chunk = chunk[:JSON_SLICE]
+        self._pending = self._pending[len(chunk):]
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
 
 
 def bounded(inner: BinaryIO, limit: int, name: str) -> io.BufferedReader:

@@ -136,6 +136,7 @@ class Enterprise:
     unspsc: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    sells: tuple[str, ...] = ()  # "goods", "services", "construction"; () = any
     regions: tuple[str, ...] = ("*",)
     min_value: float | None = None
     max_value: float | None = None

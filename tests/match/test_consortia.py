@@ -23,7 +23,8 @@ EXTRACTED = dict(bid_bond="not_stated", bid_bond_percent=None, bid_bond_amount=N
                  revenu_quebec_attestation=False, evidence={})
 
 CLEANING = ("entretien ménager", "conciergerie", "entretien sanitaire", "salubrité")
-CATERING = ("traiteur", "services alimentaires", "service alimentaire", "service de cafétéria", "repas", "cantine")
+# « service alimentaire » and « services alimentaires » are one phrase (inflection does not count): kept once.
+CATERING = ("traiteur", "service alimentaire", "services alimentaires", "service de cafétéria", "repas", "cantine")
 
 
 def _notice(title: str, value: float | None, regions: tuple[str, ...] = ("16",), buyer: str = "Centre de services scolaire des Patriotes",

@@ -116,7 +116,9 @@ def test_coordinator_journey_in_a_real_browser(live, browser, smtp_server, passw
     page.click("text=Entretien ménager de l'hotel de ville")
     assert page.locator("h1").inner_text().startswith("Entretien ménager de l'hotel de ville")
     row = page.locator("tr", has_text="Coop de solidarité Entretien Horizon")
-    assert row.locator(".verdict").inner_text() == "réaliste"
+    # judged as published: no value was published and a public tender has no known ceiling (its later
+    # award amount is not used: no look-ahead), so a stretch to check, not realistic
+    assert row.locator(".verdict").inner_text() == "avec effort"
     row.locator("summary").click()
     assert row.locator("ul.reasons li").count() >= 5
     _shots(page, "notice")
@@ -141,10 +143,10 @@ def test_coordinator_journey_in_a_real_browser(live, browser, smtp_server, passw
     assert f"{COOP}.toml:{line}: capacity.max_value" in page.locator(".errors").inner_text()
     assert page.locator("button[value=save]").count() == 0
     _shots(page, "edit-error")
-    fixed = original.replace("max_value = 250000", "max_value = 2000000")
+    fixed = original.replace("max_value = 250000", "max_value = 20000")  # smaller teams this year
     page.fill("#text", fixed)
     page.click("button[value=check]")
-    assert re.search(r"gains : [1-9]", page.locator("main").inner_text())
+    assert re.search(r"pertes : [1-9]", page.locator("main").inner_text())  # what the edit loses, before saving
     _shots(page, "edit-diff")
     page.fill("input[name=summary]", "entretien en général")
     page.click("button[value=save]")

@@ -48,7 +48,7 @@ from ocdsmerge.exceptions import DuplicateIdValueWarning, OCDSMergeError
 
 from ..codes import REGIONS
 from ..errors import ParseError
-from ..limits import TooLarge, limit_depth
+from ..limits import JSON_BUFFER, PacedJson, TooLarge, limit_depth
 from ..models import Bidder, Notice
 from . import ocds_fields as fields
 
@@ -117,7 +117,7 @@ def sniff_stream(stream: BinaryIO, limit: int = 256 << 20) -> bool:
         if stream.read(3) != BOM:
             stream.seek(start)
         begin = stream.tell()
-        for prefix, event, value in ijson.parse(stream, multiple_values=True):
+        for prefix, event, value in limit_depth(ijson.parse(PacedJson(stream), multiple_values=True, buf_size=JSON_BUFFER)):
             if prefix in _COUNTED or (event == "start_map" and prefix in ("releases.item", "records.item")):
                 return True
             if stream.tell() - begin > limit:
@@ -125,6 +125,8 @@ def sniff_stream(stream: BinaryIO, limit: int = 256 << 20) -> bool:
         return False
     except (ijson.JSONError, ValueError, UnicodeDecodeError):
         return False
+    except TooLarge:
+        return True  # JSON all the same: the parser refuses it with the reason
     finally:
         stream.seek(start)
 
@@ -135,7 +137,7 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
         stream.seek(start)
     start, counts = stream.tell(), Counter()
     try:  # first pass: how many releases each ocid has (errors are reported by the second pass)
-        counts.update(v for p, e, v in limit_depth(ijson.parse(stream, multiple_values=True), name)
+        counts.update(v for p, e, v in limit_depth(ijson.parse(PacedJson(stream), multiple_values=True, buf_size=JSON_BUFFER), name)
                       if e == "string" and p in _COUNTED)
     except (ijson.JSONError, ValueError, TooLarge):  # reported by the second pass
         pass
@@ -187,7 +189,8 @@ def _units(stream: BinaryIO, name: str = "") -> Iterator[tuple[str, dict]]:
     """(label, object) in file order, one built at a time: releases, records, top-level releases."""
     builder = top = None
     unit, top_array, n = "", False, 0
-    for prefix, event, value in limit_depth(ijson.parse(stream, multiple_values=True, use_float=True), name):
+    for prefix, event, value in limit_depth(ijson.parse(PacedJson(stream), multiple_values=True, use_float=True,
+                                                                  buf_size=JSON_BUFFER), name):
         if builder is not None:
             builder.event(event, value)
             if prefix == unit and event == "end_map":

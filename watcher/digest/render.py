@@ -176,9 +176,10 @@ class Renderer:
                        team=_team_lines(proposal, digest, t, lang), change=change)
 
     def _sections(self, digest: Digest, t: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-        """Realistic (by closing date), stretch, consortium, reminders, amendments: only the non-empty ones."""
+        """Realistic (by closing date), stretch, to check (an open question: region not stated, weak
+        evidence of trade), consortium, reminders, amendments: only the non-empty ones."""
         out = []
-        for verdict in ("realistic", "stretch", "consortium"):
+        for verdict in ("realistic", "stretch", "check", "consortium"):
             chosen = [i for i in digest.items if i.match.verdict == verdict]
             if verdict == "realistic":
                 chosen.sort(key=lambda i: (i.notice.closing_at is None, i.notice.closing_at or digest.generated_at))

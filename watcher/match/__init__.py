@@ -1,22 +1,51 @@
 """Matching: pure functions from (notice, enterprise) to a scored, reasoned Match. No I/O here.
 
-A notice matches an enterprise when it asks for what the enterprise sells (a keyword or an
-UNSPSC prefix; a SEAO category alone counts only for a profile that declares no keyword and no
-UNSPSC, since categories such as S9 are very broad), nothing excluded appears, it is delivered
-in one of the enterprise's regions, its value fits the enterprise's range and its procurement
-method is one the enterprise accepts. Unknown region or value does not exclude: it is said.
+A notice matches an enterprise when it asks for what the enterprise sells, read where a notice says
+so (match/evidence.py: the title's head, the description's object statement, never boilerplate), as
+phrases of terms (watcher/text.py: inflection, accents, ligatures and elisions do not matter); or by
+an UNSPSC code of the profile, as a hierarchy (the code itself or below it; its parent one level up
+counts less and is said); a SEAO category alone counts only for a profile that declares no keyword
+and no UNSPSC, since categories such as S9 are very broad. What the enterprise sells (goods,
+services, construction: `sells`, when the profile says) must be what the notice buys when the
+source says it. Nothing excluded may appear; the notice must be delivered in one of the
+enterprise's regions, its value fit the enterprise's range and its procurement method be one the
+enterprise accepts. An unknown region is never a pass: such a notice goes "to check" (level
+"check"), with the question to ask, and so does one whose only evidence of trade is weak.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from dataclasses import dataclass
 
 from ..codes import METHOD_LABELS, REGIONS
 from ..models import Enterprise, Match, Notice, Reason
+from ..text import term, terms
+from .evidence import PROCUREMENT_WORDS, NoticeText, find, read_notice
 from .text import Phrase, normalize
 
-__all__ = ["Profile", "capability", "compile_profile", "match_notice", "match_all", "notice_text"]
+__all__ = ["Profile", "capability", "compile_profile", "match_notice", "match_all", "notice_text", "region_check",
+           "NATURE_LABELS", "MATCHER_VERSION"]
+
+NATURE_LABELS = {"goods": ("des biens", "goods"), "services": ("des services", "services"),
+                 "construction": ("des travaux de construction", "construction work")}
+
+
+def _code_version() -> str:
+    """Stored verdicts are kept while profiles and rules do not change; a new version of the matcher
+    must re-judge them too. The hash of its source files says when, without anyone remembering to."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*here.glob("*.py"), here.parent / "text.py"]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+MATCHER_VERSION = _code_version()
+STRONG = 0.5  # evidence below this alone (a parent code, one phrase of a description) is "to check"
+WHOLE_QUEBEC = frozenset({"QC", "CA"})  # all of Québec, all of Canada: every Québec region is served
 
 
 @dataclass(frozen=True)
@@ -27,53 +56,156 @@ class Profile:
     keywords: tuple[Phrase, ...]
     exclude: tuple[Phrase, ...]
     categories: frozenset[str]
-    regions: frozenset[str] | None  # None = anywhere
+    regions: frozenset[str] | None  # None = anywhere in Québec
+    unspsc: tuple[str, ...] = ()  # codes without their trailing "00" levels: "76111500" -> "761115"
+    sells: frozenset[str] | None = None  # goods / services / construction; None = any
+    vocabulary: frozenset[str] = frozenset()  # every term of its keywords
+
+
+def _code(code: str) -> str:
+    """An UNSPSC code cut to its meaningful levels: "76111500" -> "761115", "9010" -> "9010"."""
+    code = "".join(ch for ch in code if ch.isdigit())[:8]
+    while len(code) > 2 and code.endswith("00") and len(code) % 2 == 0:
+        code = code[:-2]
+    return code
 
 
 def compile_profile(enterprise: Enterprise) -> Profile:
     regions = None if "*" in enterprise.regions or not enterprise.regions else frozenset(enterprise.regions)
     return Profile(
         enterprise=enterprise,
-        keywords=tuple(Phrase(k) for k in enterprise.keywords),
+        keywords=tuple({p.norm: p for p in reversed([Phrase(k) for k in enterprise.keywords])}.values())[::-1],
         exclude=tuple(Phrase(k) for k in enterprise.exclude),
         categories=frozenset(c.upper() for c in enterprise.categories),
         regions=regions,
+        unspsc=tuple(_code(c) for c in enterprise.unspsc),
+        sells=frozenset(enterprise.sells) or None,
+        vocabulary=frozenset(t for k in enterprise.keywords for t in terms(k.rstrip("*"))),
     )
 
 
-def notice_text(notice: Notice) -> str:
-    """The normalised text keywords are searched in."""
-    return normalize(f"{notice.title} {notice.description}")
+def notice_text(notice: Notice) -> NoticeText:
+    """The notice's words as the matcher reads them (title structure, description's object statement)."""
+    return read_notice(notice.title, notice.description)
 
 
 def _money(value: float) -> str:
     return f"{value:,.0f} $".replace(",", " ")
 
 
-def capability(notice: Notice, profile: Profile, text: str) -> tuple[float, Reason]:
-    """Does the notice ask for what the enterprise sells? Score 0..1 from the evidence, and the reason."""
+def _where(hit_where: str) -> tuple[str, str]:
+    return {"title": ("titre", "title"), "title_detail": ("titre, en complément", "title, as a detail"),
+            "description": ("description", "description")}[hit_where]
+
+
+def unspsc_hits(profile: Profile, notice: Notice) -> list[tuple[str, str, float]]:
+    """(profile code, notice code, weight): the code itself or below it 0.5 (a longer shared prefix
+    a little more); the notice's code one level above the profile's 0.3 (a notice coded "building
+    cleaning" 76111500 for a profile of "office cleaning" 76111501)."""
+    out = []
+    for raw in notice.unspsc:
+        n = _code(raw)
+        for p, written in zip(profile.unspsc, profile.enterprise.unspsc):
+            if not p or not n:
+                continue
+            if n.startswith(p):
+                out.append((written, raw, 0.4 + 0.1 * min(1.0, len(p) / 8)))
+            elif p.startswith(n) and len(p) - len(n) == 2:
+                out.append((written, raw, 0.3))
+    return out
+
+
+def capability(notice: Notice, profile: Profile, text: str | None = None) -> tuple[float, Reason]:
+    """Does the notice ask for what the enterprise sells? Score 0..1 from the evidence, and the reason.
+
+    The reason's level is "check" when the only evidence is weak (a parent code, a description)."""
     ent = profile.enterprise
-    hits = [p.raw for p in profile.keywords if p.found_in(text)]
-    unspsc_hits = [p for p in ent.unspsc for code in notice.unspsc if code.startswith(p)]
+    text = text if isinstance(text, NoticeText) else notice_text(notice)
+    hits = find(text, profile.keywords)
+    codes = unspsc_hits(profile, notice)
     cat_hits = sorted(profile.categories.intersection(notice.categories))
-    score = 0.0
-    if hits:
-        score += min(0.7, 0.5 + 0.1 * (len(hits) - 1))
-    if unspsc_hits:
-        score += 0.2 + 0.1 * min(1.0, max(len(p) for p in unspsc_hits) / 8)
-    if cat_hits:
-        score += 0.2
     category_only_profile = not ent.keywords and not ent.unspsc
-    capable = bool(hits or unspsc_hits or (cat_hits and category_only_profile))
-    found = [f"« {h} »" for h in hits] + [f"UNSPSC {p}" for p in unspsc_hits] + [f"catégorie {c}" for c in cat_hits]
-    found_en = [f'"{h}"' for h in hits] + [f"UNSPSC {p}" for p in unspsc_hits] + [f"category {c}" for c in cat_hits]
+    title_hits = [h for h in hits if h.where != "description"]
+    desc_hits = [h for h in hits if h.where == "description"]
+    score = 0.0
+    if title_hits:
+        score += min(0.7, 0.5 * max(h.weight for h in title_hits) + 0.1 * (len(title_hits) - 1) + 0.1)
+    score += min(0.3, 0.15 * len(desc_hits))
+    if codes:
+        score += max(w for *_, w in codes) * 0.5
+    if cat_hits:
+        score += 0.2 if category_only_profile else 0.05
+    found = [f"« {h.phrase} » ({_where(h.where)[0]})" for h in hits] + \
+        [f"UNSPSC {p}" + ("" if _code(n).startswith(_code(p)) else f" (code parent {n})") for p, n, _ in codes] + \
+        [f"catégorie {c}" for c in cat_hits]
+    found_en = [f'"{h.phrase}" ({_where(h.where)[1]})' for h in hits] + \
+        [f"UNSPSC {p}" + ("" if _code(n).startswith(_code(p)) else f" (parent code {n})") for p, n, _ in codes] + \
+        [f"category {c}" for c in cat_hits]
+    another = sorted(set(text.other_trade))
+    if another and not title_hits and ent.keywords:  # a profile of codes or categories only has no words to compare
+        # The title asks for another trade's work (construction, snow removal…): codes or words of
+        # the description do not make it ours.
+        return 0.0, Reason("capability", False, "l'avis demande d'abord un autre métier : « " + " ".join(another) + " »",
+                           "the notice first asks for another trade's work: \"" + " ".join(another) + "\"",
+                           level="no")
+    head_terms = {term(w) for w in text.head_words} - PROCUREMENT_WORDS
+    shares_words = bool(head_terms & profile.vocabulary)  # « Contrat d'entretien » and « entretien ménager »
+    if not hits and (codes or cat_hits) and text.informative and profile.keywords and not shares_words:
+        # A code alone, while the title says in words what is bought and none of them is the profile's
+        # words: the code was chosen wide (on the dev labels, 13 of 18 such pairs were another trade).
+        words_fr = " ".join(text.head_words)
+        return 0.0, Reason("capability", False, f"code {', '.join(found)} seulement ; le titre demande « {words_fr} »",
+                           f"code {', '.join(found_en)} only; the title asks for \"{words_fr}\"", level="no")
+    capable = bool(title_hits or len(desc_hits) >= 2 or codes or (cat_hits and category_only_profile))
+    nature = notice.nature if notice.nature in NATURE_LABELS else None
+    if capable and nature and profile.sells is not None and nature not in profile.sells:
+        sold = ", ".join(NATURE_LABELS[s][0] for s in sorted(profile.sells) if s in NATURE_LABELS)
+        sold_en = ", ".join(NATURE_LABELS[s][1] for s in sorted(profile.sells) if s in NATURE_LABELS)
+        return 0.0, Reason("capability", False, f"l'avis achète {NATURE_LABELS[nature][0]}, vous vendez {sold} ({', '.join(found)})",
+                           f"the notice buys {NATURE_LABELS[nature][1]}, you sell {sold_en} ({', '.join(found_en)})", level="no")
     if capable:
-        return min(1.0, score), Reason("capability", True, "correspond : " + ", ".join(found), "matches: " + ", ".join(found_en))
+        # Strong: the title says it; or the profile speaks in codes only and the notice has its code
+        # (not only the parent); or the category of a category-only profile. A code or a description
+        # alone for a profile that has words is weak: to check.
+        weak = not (title_hits or len(desc_hits) >= 2 and score >= STRONG
+                    or (not ent.keywords or shares_words) and any(w >= 0.4 for *_, w in codes)
+                    or cat_hits and category_only_profile)
+        return min(1.0, score), Reason("capability", not weak, "correspond : " + ", ".join(found) +
+                                       (" — indice faible, à vérifier" if weak else ""),
+                                       "matches: " + ", ".join(found_en) + (" — weak evidence, to check" if weak else ""),
+                                       level="check" if weak else "")
+    if desc_hits:
+        return 0.0, Reason("capability", False, f"« {desc_hits[0].phrase} » dans la description seulement, pas dans l'objet",
+                           f'"{desc_hits[0].phrase}" in the description only, not in what is bought', level="no")
     if cat_hits:
         return 0.0, Reason("capability", False, f"catégorie {', '.join(cat_hits)} seulement, aucun mot-clé ni code UNSPSC",
-                           f"category {', '.join(cat_hits)} only, no keyword or UNSPSC code")
+                           f"category {', '.join(cat_hits)} only, no keyword or UNSPSC code", level="no")
     return 0.0, Reason("capability", False, "aucun mot-clé, code UNSPSC ni catégorie du profil",
-                       "no keyword, UNSPSC code or category of the profile")
+                       "no keyword, UNSPSC code or category of the profile", level="no")
+
+
+def region_check(notice: Notice, profile: Profile) -> Reason:
+    """Delivered where the enterprise works? Unknown is a question to ask, never a pass."""
+    regions = tuple(notice.regions)
+    quebec = [r for r in regions if r in REGIONS]
+    whole = [r for r in regions if r in WHOLE_QUEBEC]
+    if not regions:
+        return Reason("region", False, "région de livraison non précisée : à vérifier", "delivery region not stated: to check",
+                      level="check")
+    if not quebec and not whole:
+        return Reason("region", False, "livré hors Québec : " + ", ".join(regions), "delivered outside Québec: " + ", ".join(regions),
+                      level="no")
+    if profile.regions is None:
+        return Reason("region", True, "toutes régions", "any region")
+    if whole:
+        label = "tout le Québec" if "QC" in whole else "tout le Canada"
+        return Reason("region", True, f"{label}, vos régions comprises", f"{'all of Québec' if 'QC' in whole else 'all of Canada'}, "
+                      "your regions included")
+    common = sorted(profile.regions.intersection(quebec))
+    names = ", ".join(REGIONS.get(r, r) for r in (common or quebec))
+    if common:
+        return Reason("region", True, "dans votre région : " + names, "in your region: " + names)
+    return Reason("region", False, "hors de vos régions : " + names, "outside your regions: " + names, level="no")
 
 
 def match_notice(notice: Notice, profile: Profile | Enterprise, text: str | None = None) -> Match:
@@ -81,29 +213,19 @@ def match_notice(notice: Notice, profile: Profile | Enterprise, text: str | None
     if isinstance(profile, Enterprise):
         profile = compile_profile(profile)
     ent = profile.enterprise
-    text = notice_text(notice) if text is None else text
+    text = text if isinstance(text, NoticeText) else notice_text(notice)
     score, cap_reason = capability(notice, profile, text)
-    capable = cap_reason.ok
+    capable = cap_reason.ok or cap_reason.level == "check"
     reasons: list[Reason] = [cap_reason]
 
     excluded = [p.raw for p in profile.exclude if p.found_in(text)]
     if excluded:
         reasons.append(Reason("exclude", False, "exclu : " + ", ".join(f"« {e} »" for e in excluded),
-                              "excluded: " + ", ".join(f'"{e}"' for e in excluded)))
+                              "excluded: " + ", ".join(f'"{e}"' for e in excluded), level="no"))
 
-    # Region.
-    if profile.regions is None:
-        region_ok = True
-        reasons.append(Reason("region", True, "toutes régions", "any region"))
-    elif not notice.regions:
-        region_ok = True
-        reasons.append(Reason("region", True, "région non précisée", "region not stated"))
-    else:
-        common = sorted(profile.regions.intersection(notice.regions))
-        region_ok = bool(common)
-        names = ", ".join(REGIONS.get(r, r) for r in (common or notice.regions))
-        reasons.append(Reason("region", region_ok, ("dans votre région : " if common else "hors de vos régions : ") + names,
-                              ("in your region: " if common else "outside your regions: ") + names))
+    region = region_check(notice, profile)
+    region_ok = region.ok or region.level == "check"
+    reasons.append(region)
 
     # Value vs capacity.
     value = notice.value

@@ -16,7 +16,7 @@ from .verdict import LEVELS
 
 __all__ = ["VERDICTS", "Change", "changed_reasons", "compare", "tally", "transitions"]
 
-VERDICTS = ("realistic", "stretch", "consortium", "no")  # best first, the order every table uses
+VERDICTS = ("realistic", "stretch", "check", "consortium", "no")  # best first, the order every table uses
 
 
 @dataclass(frozen=True)

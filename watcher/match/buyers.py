@@ -245,10 +245,15 @@ def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime
         if profile.regions is not None and n.regions and not profile.regions.intersection(n.regions):
             continue
         text = notice_text(n)
-        if any(p.found_in(text) for p in profile.exclude) or not capability(n, profile, text)[1].ok:
+        if any(p.found_in(text) for p in profile.exclude) or not _in_trade(capability(n, profile, text)[1]):
             continue
         key = n.buyer_id or normalize(n.buyer_name)
         by_buyer[key].append((when, n))
         names[key][n.buyer_name.strip().rstrip(" .")] += 1
     leads = [_lead(names[k].most_common(1)[0][0], p, enterprise, today, years) for k, p in by_buyer.items()]
     return sorted(leads, key=lambda lead: (-lead.score, -lead.purchases, lead.buyer))
+
+
+def _in_trade(reason) -> bool:
+    """In the trade for the buyer's history: sure, or weakly evidenced ("check": a code alone)."""
+    return reason.ok or reason.level == "check"

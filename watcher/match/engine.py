@@ -17,6 +17,7 @@ from ..rules.requirements import RequirementRules
 from ..money import Rates
 from ..rules.thresholds import Thresholds
 from . import Profile, compile_profile, notice_text
+from . import _code as unspsc_levels
 from .requirements import Requirements, extract
 from .text import Phrase
 from .verdict import PLACEHOLDER_AMOUNT, Facts, judge, notice_facts
@@ -79,6 +80,7 @@ class CandidateIndex:
         self.words: dict[str, list[tuple[Phrase, str]]] = {}
         self.prefix_words: dict[str, list[tuple[Phrase, str]]] = {}
         self.unspsc: dict[str, set[str]] = {}
+        self.unspsc_parent: dict[str, set[str]] = {}
         self.categories: dict[str, set[str]] = {}
         for p in profiles:
             ent = p.enterprise
@@ -88,8 +90,10 @@ class CandidateIndex:
                     self.prefix_words.setdefault(first, []).append((phrase, ent.id))
                 elif first:
                     self.words.setdefault(first, []).append((phrase, ent.id))
-            for code in ent.unspsc:
+            for code in p.unspsc:  # cut to its levels: "76111500" -> "761115"
                 self.unspsc.setdefault(code, set()).add(ent.id)
+                if len(code) > 2:  # a notice coded one level above the profile's code is evidence too
+                    self.unspsc_parent.setdefault(code[:-2], set()).add(ent.id)
             if not ent.keywords and not ent.unspsc:
                 for category in p.categories:
                     self.categories.setdefault(category, set()).add(ent.id)
@@ -104,9 +108,11 @@ class CandidateIndex:
             for length in self.prefix_lengths:
                 if length <= len(word):
                     found.update(ent_id for _, ent_id in self.prefix_words.get(word[:length], ()))
-        for code in notice.unspsc:
-            for length in range(2, min(8, len(code)) + 1):
+        for raw in notice.unspsc:
+            code = unspsc_levels(raw)
+            for length in range(2, len(code) + 1):
                 found |= self.unspsc.get(code[:length], set())
+            found |= self.unspsc_parent.get(code, set())
         for category in notice.categories:
             found |= self.categories.get(category.upper(), set())
         return found
@@ -125,15 +131,16 @@ class Judge:
     def requirements(self, notice: Notice) -> Requirements:
         return extract(source_text(notice), self.rulebook.requirements)
 
-    def facts(self, notice: Notice) -> Facts:
+    def facts(self, notice: Notice, as_published: bool = False) -> Facts:
         past = self.history.before(notice) if self.history is not None else None
-        return notice_facts(notice, self.rulebook.thresholds, self.requirements(notice), past, self.rulebook.rates)
+        return notice_facts(notice, self.rulebook.thresholds, self.requirements(notice), past, self.rulebook.rates,
+                            as_published)
 
     def judge(self, notice: Notice, enterprise_ids: Iterable[str] | None = None, now: datetime | None = None) -> list[Match]:
         """The notice judged for each enterprise (all by default). `now` None judges as at publication."""
         ids = list(self.profiles) if enterprise_ids is None else list(enterprise_ids)
         text = notice_text(notice)
-        facts = self.facts(notice)
+        facts = self.facts(notice, as_published=now is None)
         return [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids]
 
     def judge_candidates(self, notice: Notice, enterprise_ids: Iterable[str] | None = None,
@@ -148,7 +155,7 @@ class Judge:
             ids = [i for i in enterprise_ids if i in found]
         if not ids:
             return []
-        facts = self.facts(notice)
+        facts = self.facts(notice, as_published=now is None)
         return [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids]
 
     def judge_all(self, notices: Iterable[Notice], now: datetime | None = None,

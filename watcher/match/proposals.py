@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..models import Enterprise, Notice
-from .text import normalize
+from ..text import term, terms, words
 
 MIN_SUPPORT = 2  # a pattern seen in one vote is an anecdote, not a rule
 MAX_PER_KIND = 3
@@ -50,13 +50,14 @@ class Candidate:
 
 
 def _words(notice: Notice) -> set[str]:
-    return {w for w in normalize(notice.title).split() if len(w) >= 5 and w not in STOPWORDS and not w.isdigit()}
+    # folded words as written (a proposal is read and accepted by a person), compared by their terms
+    return {w for w in words(notice.title) if len(w) >= 5 and w not in STOPWORDS and not w.isdigit()}
 
 
 def _profile_words(ent: Enterprise) -> set[str]:
     out: set[str] = set()
     for phrase in (*ent.keywords, *ent.exclude):
-        out |= set(normalize(phrase.replace("*", "")).split())
+        out |= set(terms(phrase.replace("*", "")))
     return out
 
 
@@ -70,7 +71,7 @@ def candidates(ent: Enterprise, votes: list[Vote]) -> list[Candidate]:
     out: list[Candidate] = []
 
     trade_no = [v for v in no if v.reason in (None, "trade")]
-    out += _common(trade_no, _words, lambda w: w not in yes_words and w not in known, "match.exclude", "add",
+    out += _common(trade_no, _words, lambda w: w not in yes_words and term(w) not in known, "match.exclude", "add",
                    "« {v} » revient dans {n} avis marqués « pas pour nous » et dans aucun avis pertinent",
                    '"{v}" appears in {n} notices marked "not for us" and in no relevant one')
     yes_regions = {r for v in yes for r in v.notice.regions}
@@ -85,7 +86,7 @@ def candidates(ent: Enterprise, votes: list[Vote]) -> list[Candidate]:
                    "la catégorie {v} est celle de {n} avis « pas pour nous » et d'aucun avis pertinent",
                    'category {v} is that of {n} notices "not for us" and of no relevant one')
     no_words = set().union(*(_words(v.notice) for v in no)) if no else set()
-    out += _common(missed, _words, lambda w: w not in no_words and w not in known, "match.keywords", "add",
+    out += _common(missed, _words, lambda w: w not in no_words and term(w) not in known, "match.keywords", "add",
                    "« {v} » est dans {n} avis pertinents que le profil ne retenait pas",
                    '"{v}" is in {n} relevant notices the profile missed')
     return out

@@ -1,29 +1,57 @@
-"""Text normalisation shared by keyword matching: case- and accent-insensitive, word-bounded."""
+"""Keyword phrases over the project's one normaliser (watcher/text.py): a phrase is a sequence of
+terms (stems of content words), found in a text's term line only at term boundaries, so inflection,
+accents, ligatures, elisions and function words do not matter, and "formulaires" is never found
+inside "formulairesenligne"."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from ..text import term_line, terms, words
 
-_NON_WORD = re.compile(r"[^0-9a-z*]+")
+__all__ = ["Phrase", "normalize"]
 
 
 def normalize(text: str) -> str:
-    """'Entretien MÉNAGER, l'école' -> ' entretien menager l ecole ' (padded for word bounds)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " " + _NON_WORD.sub(" ", ascii_only).strip() + " "
+    """'Entretien MÉNAGER de l'École' -> ' entretien menag ecol ' (terms, padded for boundaries)."""
+    return term_line(text)
 
 
 class Phrase:
-    """A keyword as a coordinator wrote it; a trailing '*' matches any word ending ('recycl*')."""
+    """A keyword as a coordinator wrote it; a trailing '*' matches any word ending ('recycl*').
+
+    `norm` is its terms joined by spaces: "nettoyage des vitres" -> "nettoyag vitr"."""
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
-        norm = normalize(raw).strip()
-        self.prefix = norm.endswith("*")
-        self.norm = norm.rstrip("*").strip()
+        text = raw.strip()
+        self.prefix = text.endswith("*")
+        if self.prefix:
+            # the last word is a prefix as written (folded), not a stem: "recycl*" -> "recycl"
+            body = text.rstrip("*")
+            last = words(body)[-1:]
+            self.norm = " ".join([*terms(" ".join(body.split()[:-1])), *last])
+        else:
+            self.norm = " ".join(terms(text))
+        self.terms = tuple(self.norm.split())
 
-    def found_in(self, normalized_text: str) -> bool:
-        needle = " " + self.norm + ("" if self.prefix else " ")
-        return needle in normalized_text
+    def found_in(self, line: str) -> bool:
+        """`line` is a term line (normalize / term_line)."""
+        if not self.norm:
+            return False
+        return (" " + self.norm + ("" if self.prefix else " ")) in line
+
+    def positions(self, seq: list[str]) -> list[int]:
+        """Where the phrase starts in a list of terms."""
+        n = len(self.terms)
+        if not n:
+            return []
+        out = []
+        for i in range(len(seq) - n + 1):
+            if self.prefix:
+                if list(seq[i:i + n - 1]) == list(self.terms[:-1]) and seq[i + n - 1].startswith(self.terms[-1]):
+                    out.append(i)
+            elif tuple(seq[i:i + n]) == self.terms:
+                out.append(i)
+        return out
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.raw!r})"

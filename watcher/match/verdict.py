@@ -8,6 +8,9 @@ and the requirements (read in the notice's text, or inferred from the thresholds
 - realistic: every criterion passes;
 - stretch: exactly one gap that can be closed (value or a surety up to 25 %/50 % above capacity,
   insurance to raise, a short lead time);
+- check ("à vérifier"): it would be realistic or a stretch, but something the verdict rests on is not
+  known (the delivery region is not stated, the only evidence of trade is weak): the open question
+  is the reason at level "check", and the digest shows such items apart, never as realistic;
 - consortium: it asks for what the enterprise sells but is too big for it alone, or needs a surety,
   licence or authorisation that a partner could bring;
 - no: it does not ask for what the enterprise sells, excluded words, wrong region or mode, too
@@ -37,7 +40,7 @@ DEFAULT_PERFORMANCE_PERCENT = 50.0  # performance bonds are typically 50 % of th
 # SEAO writes 1 $ as the contract amount of each winner of a framework agreement (entente-cadre,
 # several suppliers, amount set by later orders): a placeholder, never a value to judge on.
 PLACEHOLDER_AMOUNT = 1.0
-LEVELS = {"realistic": 3, "stretch": 2, "consortium": 1, "no": 0}
+LEVELS = {"realistic": 4, "stretch": 3, "check": 2, "consortium": 1, "no": 0}
 
 
 @dataclass(frozen=True)
@@ -81,16 +84,24 @@ def _money(v: float) -> str:
 
 
 def notice_facts(notice: Notice, thresholds: Thresholds, extracted: object | None = None,
-                 past_awards: list[float] | None = None, rates: Rates | None = None) -> Facts:
+                 past_awards: list[float] | None = None, rates: Rates | None = None,
+                 as_published: bool = False) -> Facts:
     """Value and requirements of a notice. `extracted` is a match.requirements.Requirements (or None);
     `past_awards` are this buyer's past award amounts in the notice's category, if the store has some;
-    `rates` converts a value stated in another currency (rules/rates.toml)."""
+    `rates` converts a value stated in another currency (rules/rates.toml).
+    `as_published`: only what was public the day a call was published, so a backtest is not better
+    than live use: its own estimate, never the amount awarded after it closed (a contract awarded
+    without a call publishes its amount with it: that one is kept)."""
     buyer = buyer_type(notice)
     on = (notice.published_at or notice.as_of or datetime.now(MONTREAL)).astimezone(MONTREAL).date()
     if (notice.currency or "") != BASE:  # never judge pounds or pesos as dollars (issue 14)
         return _foreign_facts(notice, rates, on, buyer, extracted)
     nature = notice.nature if notice.nature in ("goods", "services", "construction") else "services"
-    value, low, high, estimated, open_ended = known_value(notice), None, None, False, False
+    value = known_value(notice)
+    if as_published and not awarded_without_call(notice.notice_type, notice.source):
+        stated = notice.estimated_value
+        value = stated if stated is not None and stated > PLACEHOLDER_AMOUNT else None
+    low, high, estimated, open_ended = None, None, False, False
     if value is not None:
         basis_fr, basis_en = ("valeur estimée de l'avis", "notice's estimate") if value == notice.estimated_value else (
             "montant adjugé", "awarded amount")
@@ -212,7 +223,7 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
     ent = profile.enterprise
     text = notice_text(notice) if text is None else text
     base = match_notice(notice, profile, text)
-    reasons = [r if r.ok else replace(r, level="no") for r in base.reasons if r.criterion != "value"]
+    reasons = [r if r.ok or r.level == "check" else replace(r, level="no") for r in base.reasons if r.criterion != "value"]
     if awarded_without_call(notice.notice_type, notice.source):
         # Most of what EÉS win is given this way, but once published it is too late to bid:
         # such notices feed the buyer leads (watcher buyers), not the opportunities.
@@ -220,7 +231,7 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
                              "une piste d'acheteur, pas un appel à soumissionner",
                              f"already awarded without an open call on SEAO ({notice.notice_type}): "
                              "a buyer lead, not a call for bids", "no"))
-    capable = all(r.ok for r in reasons)
+    capable = all(r.ok or r.level == "check" for r in reasons)
     raw_score = capability(notice, profile, text)[0]
     value = facts.value
 
@@ -260,11 +271,13 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
         if not ent.consortium_willing:
             reasons.append(_r("consortium", False, "trop grand seul, et vous ne souhaitez pas de consortium",
                               "too big alone, and you do not want consortia"))
+    elif "check" in gaps:
+        verdict = "check"  # an open question first: never shown as realistic
     elif gaps:
         verdict = "stretch"
     else:
         verdict = "realistic"
-    factor = {"realistic": 1.0, "stretch": 0.75, "consortium": 0.5, "no": 0.0}[verdict]
+    factor = {"realistic": 1.0, "stretch": 0.75, "check": 0.6, "consortium": 0.5, "no": 0.0}[verdict]
     return Match(notice.id, ent.id, round(raw_score * factor, 3), verdict, tuple(reasons))
 
 

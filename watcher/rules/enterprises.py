@@ -133,6 +133,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
                          _pattern(r"\d{2,8}", "préfixe UNSPSC", "UNSPSC prefix")),
         "keywords": Field("texts", "non-empty words or phrases", _nonblank),
         "exclude": Field("texts", "non-empty words or phrases", _nonblank),
+        "sells": Field("texts", "goods, services, construction: what the enterprise sells (default: any)", _one_of("goods", "services", "construction"), nonempty=True),
         "regions": Field("texts", '01-17 or "*"', _region, nonempty=True),
     },
     "capacity": {

@@ -10,13 +10,12 @@ space matches the one space or line break the folded text keeps for any run of w
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import RuleError, RuleErrors
+from ..text import fold_char, fold_with_offsets
 from ..tomlpos import item_line, key_line, read_toml
 
 Pattern = re.Pattern[str]
@@ -30,39 +29,9 @@ FLAGS = ("rbq_licence", "amp_authorisation", "revenu_quebec_attestation", "site_
 
 # --- folding: one definition for patterns and text ------------------------------------------
 
-_SAME = {"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "«": '"', "»": '"', "“": '"', "”": '"',
-         "–": "-", "—": "-", "‑": "-", "‐": "-", "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae",
-         "\u200b": "", "\ufeff": "", "\u00ad": ""}
-_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(c: str, lower: bool = True) -> str:
-    if c in _SAME:
-        return _SAME[c]
-    plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
-    low = plain.lower()
-    return low if lower and len(low) == len(plain) else plain  # same length either way: offsets agree
-
-
-def fold_text(text: str, keep_case: bool = False) -> tuple[str, list[int]]:
-    """No accents, lower case (unless keep_case), each whitespace run as one " " (or "\\n" if it held
-    a line break). Also returns, for each folded character, the index of the original character
-    it came from. With or without keep_case the two results have the same length and offsets."""
-    out: list[str] = []
-    origin: list[int] = []
-    for i, c in enumerate(text):
-        if c.isspace():
-            if out and out[-1] in " \n":
-                out[-1] = "\n" if c in _BREAKS else out[-1]
-            elif out:
-                out.append("\n" if c in _BREAKS else " ")
-                origin.append(i)
-            continue
-        for x in _fold_char(c, not keep_case):
-            out.append(x)
-            origin.append(i)
-    return "".join(out), origin
+# One normaliser for the whole project (watcher/text.py): the extractor folds like the matcher.
+fold_text = fold_with_offsets
+_fold_char = fold_char
 
 
 def fold_pattern(raw: str) -> str:

@@ -278,14 +278,22 @@ def record_delivery(conn: Connection, enterprise_id: str, notice_ids: Iterable[s
 
 
 def award_history(conn: Connection) -> Iterator[tuple[str, str, datetime, float]]:
-    """(buyer name, SEAO category, published, amount) of every winning bid with an amount: what a
-    buyer paid before, used to estimate the value of a notice that does not state one."""
-    query = (select(notices.c.buyer_name, notices.c.categories, notices.c.published_at, bidders.c.contract_amount)
+    """(buyer name, SEAO category, known since, amount) of every winning bid with an amount: what a
+    buyer paid before, used to estimate the value of a notice that does not state one. Known since the
+    award date when there is one (a call of January awarded in June was not known in March), else
+    the publication."""
+    query = (select(notices.c.buyer_name, notices.c.categories, notices.c.published_at, notices.c.awarded_on,
+                    bidders.c.contract_amount)
              .join(bidders, bidders.c.notice_id == notices.c.id)
              .where(bidders.c.winner.is_(True), bidders.c.contract_amount.is_not(None), notices.c.published_at.is_not(None)))
-    for buyer, categories, published, amount in conn.execute(query):
+    for buyer, categories, published, awarded, amount in conn.execute(query):
+        if published.tzinfo is None:  # SQLite hands back naive UTC
+            published = published.replace(tzinfo=timezone.utc)
+        when = published
+        if awarded is not None:
+            when = max(published, datetime(awarded.year, awarded.month, awarded.day, 23, 59, tzinfo=published.tzinfo))
         for category in categories or ():
-            yield buyer, category, published, float(amount)
+            yield buyer, category, when, float(amount)
 
 
 def co_bidders(conn: Connection, neqs: Iterable[str]) -> set[frozenset[str]]:

@@ -166,3 +166,21 @@ def test_a_4xx_every_time_waits_for_the_next_tick_a_5xx_does_not(tmp_path, store
     smtp_server.clear()
     retried = operate.retry_pending(engine, cfg, rulebook, judge_now=None)
     assert [o.enterprise_id for o in retried] == [busy.id] and retried[0].ok
+
+
+def test_pending_retries_give_up_when_the_streak_is_older_than_the_window(engine):
+    from datetime import timedelta
+
+    from watcher.store import repo
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        repo.record_failure(conn, "a", "<1@x>", "451", False, now=now - timedelta(hours=50))  # streak began 50 h ago
+        repo.record_failure(conn, "a", "<2@x>", "451", False, now=now - timedelta(minutes=15))
+        repo.record_failure(conn, "b", "<3@x>", "451", False, now=now - timedelta(hours=1))
+        repo.record_failure(conn, "c", "<4@x>", "451", False, now=now - timedelta(hours=1))
+        repo.record_failure(conn, "c", "<5@x>", "550", True, now=now - timedelta(minutes=30))  # then refused: given up
+        repo.record_failure(conn, "d", "<6@x>", "451", False, now=now - timedelta(hours=1))
+        repo.record_delivery(conn, "d", ["n1"], "<7@x>", now=now - timedelta(minutes=10))  # then delivered
+    with engine.connect() as conn:
+        assert oplog.pending_retries(conn, now, timedelta(hours=48)) == ["b"]

@@ -188,3 +188,32 @@ def test_metrics_textfile_for_the_node_exporter(tmp_path, engine):
     assert 7100 < samples[("watcher_source_last_success_age_seconds", (("source", "seao"),))] < 7400  # two hours
     assert samples[("watcher_rule_files_broken", ())] == 3 and samples[("watcher_notices", ())] == 0
     assert samples[("watcher_digests_total", (("outcome", "sent"),))] == 0
+
+
+def test_a_broken_shared_rule_file_keeps_its_last_good_version_serving(tmp_path, engine):
+    import shutil
+    from dataclasses import replace
+
+    import pytest
+
+    from watcher import ruleset
+    from watcher.config import load_config
+    from watcher.errors import RuleErrors
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (tmp_path / "sources").mkdir()
+    cfg = replace(load_config(None, base=tmp_path), rules_dir=rules, sources_dir=tmp_path / "sources")
+    with pytest.raises(RuleErrors):  # broken before any good version was kept: nothing can judge
+        broken_text = (rules / "thresholds.toml").read_text(encoding="utf-8")
+        (rules / "thresholds.toml").write_text(broken_text + "\nnot toml [\n", encoding="utf-8")
+        ruleset.load(cfg, engine, quiet=True)
+    (rules / "thresholds.toml").write_text(broken_text, encoding="utf-8")
+    good = ruleset.load(cfg, engine, quiet=True)  # kept as the last good version
+    assert good.broken == ()
+    (rules / "thresholds.toml").write_text(broken_text + "\nnot toml [\n", encoding="utf-8")
+    served = ruleset.load(cfg, engine, quiet=True)
+    [broken] = served.broken
+    assert broken.path == str(rules / "thresholds.toml") and broken.serving_last_good
+    assert broken.errors[0].startswith(f"{rules / 'thresholds.toml'}:")
+    assert served.rulebook.thresholds == good.rulebook.thresholds and len(served.rulebook.enterprises) == 5

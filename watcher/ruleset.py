@@ -5,7 +5,9 @@ keeps one. `watcher rules check` stays strict; this is for running (see rules/is
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -13,7 +15,8 @@ from .config import Config
 from .match.engine import Rulebook
 from .money import load_rates
 from .rules import load_requirement_rules, load_thresholds
-from .rules.isolate import BrokenFile, Loaded, load_isolated
+from .errors import RuleErrors
+from .rules.isolate import BrokenFile, Loaded, load_isolated, sha256
 from .sources import Source
 from .store import oplog
 
@@ -28,15 +31,17 @@ class RuleSet:
 
 
 def load(cfg: Config, engine: Engine | None = None, quiet: bool = False) -> RuleSet:
-    """Thresholds and requirement phrases are shared by everyone: an error there still raises
-    RuleErrors. Enterprise profiles and sources are isolated per file."""
+    """Enterprise profiles and sources are isolated per file. Thresholds, requirement phrases and
+    rates are shared by everyone: a broken one is replaced by its last good version when the store
+    keeps one, else RuleErrors (nothing could judge without it)."""
     last_good = {}
     if engine is not None:
         with engine.connect() as conn:
             last_good = oplog.good_files(conn)
     loaded: Loaded = load_isolated(cfg.rules_dir, cfg.sources_dir, last_good)
-    thresholds = load_thresholds(cfg.rules_dir / "thresholds.toml")
-    requirements = load_requirement_rules(cfg.rules_dir / "requirements.toml")
+    shared = {name: _shared(cfg.rules_dir / name, name, loader, last_good, loaded)
+              for name, loader in (("thresholds.toml", load_thresholds), ("requirements.toml", load_requirement_rules),
+                                   ("rates.toml", load_rates))}
     if engine is not None and loaded.good:
         with engine.begin() as conn:
             for key, content in loaded.good.items():
@@ -47,5 +52,25 @@ def load(cfg: Config, engine: Engine | None = None, quiet: bool = False) -> Rule
             serving = ("la dernière version valide reste en service / its last good version keeps serving"
                        if b.serving_last_good else "ignoré / skipped")
             log.warning("fichier de règles invalide / broken rule file %s: %s — %s", b.path, "; ".join(b.errors), serving)
-    rulebook = Rulebook(tuple(loaded.enterprises), thresholds, requirements, load_rates(cfg.rules_dir / "rates.toml"))
+    rulebook = Rulebook(tuple(loaded.enterprises), shared["thresholds.toml"], shared["requirements.toml"], shared["rates.toml"])
     return RuleSet(rulebook, tuple(loaded.sources), tuple(loaded.broken))
+
+
+def _shared(path: Path, key: str, loader, last_good: dict, loaded: Loaded):
+    """One shared rule file, or its last good version (reported broken) when it fails validation."""
+    try:
+        value = loader(path)
+    except RuleErrors as exc:
+        kept = last_good.get(key)
+        if kept is None:
+            raise
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / path.name
+            copy.write_text(kept[1], encoding="utf-8")
+            value = loader(copy)
+        text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        loaded.broken.append(BrokenFile(str(path), key, tuple(str(e) for e in exc.errors), sha256(text), True))
+        return value
+    if path.exists():
+        loaded.good[key] = path.read_text(encoding="utf-8")
+    return value

@@ -57,23 +57,27 @@ def digest_totals(conn: Connection) -> dict[str, int]:
 
 
 def pending_retries(conn: Connection, now: datetime, within: timedelta) -> list[str]:
-    """Enterprises whose last digest failed for a temporary reason (server down, 4xx) less than
-    `within` ago and that received nothing since: the daemon tries them again at its next tick."""
-    failed = conn.execute(select(delivery_failures.c.enterprise_id, func.max(delivery_failures.c.failed_at))
-                          .where(delivery_failures.c.permanent.is_(False), delivery_failures.c.failed_at >= now - within)
-                          .group_by(delivery_failures.c.enterprise_id)).all()
-    if not failed:
+    """Enterprises whose digest failed for a temporary reason (server down, 4xx) and that received
+    nothing since: the daemon tries them again at its next tick. Given up (left to the coordinator's
+    report) once the first failure of that streak is older than `within`, or after a refusal (5xx)."""
+    recent = [e for (e,) in conn.execute(select(delivery_failures.c.enterprise_id).distinct()
+                                         .where(delivery_failures.c.permanent.is_(False),
+                                                delivery_failures.c.failed_at >= now - within))]
+    if not recent:
         return []
-    last_sent = dict(conn.execute(select(deliveries.c.enterprise_id, func.max(deliveries.c.sent_at))
-                                  .where(deliveries.c.enterprise_id.in_([e for e, _ in failed]))
-                                  .group_by(deliveries.c.enterprise_id)).all())
-    last_permanent = dict(conn.execute(select(delivery_failures.c.enterprise_id, func.max(delivery_failures.c.failed_at))
-                                       .where(delivery_failures.c.permanent.is_(True),
-                                              delivery_failures.c.enterprise_id.in_([e for e, _ in failed]))
-                                       .group_by(delivery_failures.c.enterprise_id)).all())
-    return sorted(e for e, at in failed
-                  if (last_sent.get(e) is None or _utc(last_sent[e]) < _utc(at))
-                  and (last_permanent.get(e) is None or _utc(last_permanent[e]) < _utc(at)))
+    last_sent = {e: _utc(at) for e, at in conn.execute(
+        select(deliveries.c.enterprise_id, func.max(deliveries.c.sent_at))
+        .where(deliveries.c.enterprise_id.in_(recent)).group_by(deliveries.c.enterprise_id)) if at is not None}
+    streaks: dict[str, list[tuple[datetime, bool]]] = {}
+    for e, at, permanent in conn.execute(select(delivery_failures.c.enterprise_id, delivery_failures.c.failed_at,
+                                                delivery_failures.c.permanent)
+                                         .where(delivery_failures.c.enterprise_id.in_(recent))
+                                         .order_by(delivery_failures.c.failed_at)):
+        at = _utc(at)
+        if e not in last_sent or at > last_sent[e]:  # failures since its last delivery
+            streaks.setdefault(e, []).append((at, bool(permanent)))
+    return sorted(e for e, streak in streaks.items()
+                  if streak and not streak[-1][1] and streak[0][0] >= now - within)
 
 
 def _utc(d: datetime) -> datetime:

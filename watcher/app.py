@@ -25,7 +25,7 @@ from .digest.deliver import DeliveryResult, Outbox, deliver
 from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
-from .match import MATCHER_VERSION, compile_profile
+from .match import MATCHER_VERSION, compile_profile, notice_text
 from .match.awards import WeekLeads, buyers_to_meet, fresh_awards, hub_neqs_of, lead_key, renewals, week_leads
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
@@ -261,7 +261,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
         if m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons):  # what _plan_digest reads:
             pairs[m.enterprise_id].append((notice, m))  # a `no` outside the trade is neither sent nor counted
     co = co_bids(engine, rulebook.enterprises)
-    leads = _BuyerLeads(engine, judge_now)
+    leads = _BuyerLeads(engine, judge_now, judge=judge)
     plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
     chosen = set(only) if only is not None else None
     outcomes: list[DigestOutcome] = []
@@ -422,10 +422,31 @@ class _BuyerLeads:
     """Buyer leads for the monthly "buyers to contact" section, the history read once per run and
     only if some digest needs it. As of `as_of`, or of the newest stored notice when replaying history."""
 
-    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3) -> None:
-        self.engine, self.as_of, self.limit = engine, as_of, limit
+    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3, judge: Judge | None = None) -> None:
+        self.engine, self.as_of, self.limit, self.judge = engine, as_of, limit, judge
         self._history: list[Notice] | None = None
         self._finals: list[FinalContract] | None = None
+        self._by_enterprise: dict[str, list[Notice]] | None = None
+        self._newest: datetime | None = None
+
+    def _history_of(self, enterprise: Enterprise) -> list[Notice]:
+        """The history `week` reads for one enterprise (issue 16: once per run, not once per enterprise).
+        With the run's judge: the notices its candidate index finds for the enterprise, read once for
+        every enterprise; each section keeps only notices in the trade (in_trade: the capability
+        test), and the index finds a superset of those, in the same order. Else the whole history."""
+        if self.judge is None or enterprise.id not in self.judge.profiles:
+            if self._history is None:
+                self._history = history(self.engine)
+            return self._history
+        if self._by_enterprise is None:
+            by_enterprise: dict[str, list[Notice]] = {}
+            with self.engine.connect() as conn:
+                self._newest = repo.newest_publication(conn)
+                for notice in repo.load_notices(conn):
+                    for ent_id in self.judge.index.candidates(notice, notice_text(notice)):
+                        by_enterprise.setdefault(ent_id, []).append(notice)
+            self._by_enterprise = by_enterprise
+        return self._by_enterprise.get(enterprise.id, [])
 
     def top(self, enterprise: Enterprise) -> list[BuyerLead]:
         if self._history is None:
@@ -441,21 +462,22 @@ class _BuyerLeads:
         replaying it. A buyer comes back each quarter; awards and renewals come once."""
         if any(r.get("lead") and r["lead"] > now - LEADS_EVERY for r in sent.values()):
             return WeekLeads()  # this week's leads went out already; the rest waits for next week
-        if self._history is None:
-            self._history = history(self.engine)
+        history_ = self._history_of(enterprise)
         if self._finals is None:
             with self.engine.connect() as conn:
                 self._finals = load_final_contracts(conn)
         if self.as_of is not None:  # live: as of the judging time
             at = self.as_of
-        else:  # a replay of history: as of the digest's date, at most the end of the stored history
-            at = min(now, max((n.published_at for n in self._history if n.published_at), default=now))
+        elif self._by_enterprise is not None:  # a replay: as of the digest's date, at most the end of the history
+            at = min(now, self._newest or now)
+        else:
+            at = min(now, max((n.published_at for n in history_ if n.published_at), default=now))
         today = at.astimezone(MONTREAL).date()
         done = {k for k, reasons in sent.items() if "lead" in reasons}
         profile = compile_profile(enterprise)
-        return week_leads(fresh_awards(self._history, profile, today - timedelta(days=7), today + timedelta(days=1), hub),
-                          renewals(self._history, self._finals, profile, today, hub),
-                          buyers_to_meet(buyer_leads(self._history, enterprise, at), hub), done, hub, today=today)
+        return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub),
+                          renewals(history_, self._finals, profile, today, hub),
+                          buyers_to_meet(buyer_leads(history_, enterprise, at), hub), done, hub, today=today)
 
 
 def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime) -> EmailMessage:

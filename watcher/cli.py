@@ -95,9 +95,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         for error in report.errors:
             print(f"erreur / error: {error}", file=sys.stderr)
         if report.titles_built:
-            print(f"avertissement / warning: {report.titles_built} avis sans titre, titre construit (nature, catégorie, "
-                  f"UNSPSC, acheteur) / notice(s) without a title, title built from nature, category, UNSPSC, buyer",
-                  file=sys.stderr)
+            print(f"avertissement / warning: {report.titles_built} avis sans titre utilisable, titre construit à partir de "
+                  f"leurs autres champs (title_built) / notice(s) without a usable title, title built from their other "
+                  f"fields", file=sys.stderr)
         print(f"{report.files} fichier(s) / file(s): {report.notices_new} nouveaux avis / new notices, "
               f"{report.notices_updated} mis à jour / updated, {report.notices_unchanged} inchangés / unchanged, "
               f"{report.notices_stale} plus anciens ignorés / older ignored, {report.contracts} contrats finaux / final contracts, "

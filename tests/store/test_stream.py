@@ -68,3 +68,20 @@ def test_buyer_leads_read_from_their_window_equal_a_scan_of_the_whole_history(fi
         assert app.buyers(filled, ent, as_of) == expected, ent.id
         found += len(expected)
     assert found > 0  # the check compared real leads, not empty lists
+
+
+def test_weekly_award_leads_from_the_candidate_index_equal_a_scan_of_the_whole_history(filled):
+    from watcher.match.awards import hub_neqs_of
+
+    rulebook = app.load_rulebook(load_config(None, base=ROOT))
+    hub = hub_neqs_of(list(rulebook.enterprises))
+    indexed = app._BuyerLeads(filled, None, judge=app.judge_for(filled, rulebook))
+    scanned = app._BuyerLeads(filled, None)
+    found = 0
+    for day in (10, 20, 28):
+        now = datetime(2018, 2, day, 12, tzinfo=timezone.utc)
+        for ent in rulebook.enterprises:
+            expected = scanned.week(ent, now, {}, hub)
+            assert indexed.week(ent, now, {}, hub) == expected, (ent.id, day)
+            found += len(expected.awards) + len(expected.renewals) + len(expected.buyers)
+    assert found > 0  # real leads were compared

@@ -1,10 +1,13 @@
-"""Score the requirement extractor against the hand-labelled SEAO notices.
+"""Score the requirement extractor against the hand-labelled SEAO notices and the labelled sentences.
 
-Usage: python benchmarks/requirements_score.py [NOTICES_DIR] [--rules RULES_TOML]
+Usage: python benchmarks/requirements_score.py [NOTICES_DIR] [--sentences JSONL] [--rules RULES_TOML]
 
 NOTICES_DIR holds seao-notices-fr-2025-01.jsonl and seao-notices-fr-2025-01.labels.jsonl (one label
 per notice, same order; see LABELS.md there). By default ../shared/data/notices beside the
 repository; RULES_TOML defaults to the repository's rules/requirements.toml.
+The second set, tests/data/requirements/sentences.jsonl (see the README there), holds one sentence
+per line with `expect`: every field that differs from its empty value. It was written while the
+extractor was extended, so its score is a regression check, not a held-out measure.
 
 How each field is scored, notice by notice (gold = the hand label, pred = the extractor):
 - status fields (bid_bond, performance_bond): a "positive" is any value but not_stated, i.e.
@@ -16,6 +19,7 @@ How each field is scored, notice by notice (gold = the hand label, pred = the ex
 - bid_bond_forms: each accepted form is one item: TP = forms in both, FP = forms predicted only,
   FN = forms in gold only.
 - booleans (rbq_licence, amp_authorisation, revenu_quebec_attestation): positive = true.
+- applies_from (sentences only): each (requirement, threshold) pair is one item, like the forms.
 Precision = TP/(TP+FP), recall = TP/(TP+FN), F1 = their harmonic mean; "-" when undefined (no
 positive on either side). "agree" counts notices whose predicted value equals gold exactly,
 negatives included. The micro line sums TP, FP and FN over all fields.
@@ -36,6 +40,11 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_NOTICES = REPO / ".." / "shared" / "data" / "notices"
 DEFAULT_RULES = REPO / "rules" / "requirements.toml"
 STEM = "seao-notices-fr-2025-01"
+DEFAULT_SENTENCES = REPO / "tests" / "data" / "requirements" / "sentences.jsonl"
+SENTENCE_KEYS = (*LABEL_KEYS, "applies_from")
+EMPTY: dict[str, Any] = {k: None for k in LABEL_KEYS} | {
+    "bid_bond": "not_stated", "performance_bond": "not_stated", "bid_bond_forms": [], "rbq_licence": False,
+    "amp_authorisation": False, "revenu_quebec_attestation": False, "applies_from": {}}
 
 
 def load(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -50,13 +59,25 @@ def load(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     for n, lab in zip(notices, labels):
         if n["seao_reference"] != lab["seao_reference"]:
             sys.exit(f"{folder}: label {lab['seao_reference']} is not on the line of notice {n['seao_reference']}")
-    return list(zip(notices, labels))
+    return [({"id": n["seao_reference"], "text": n["text"]}, lab) for n, lab in zip(notices, labels)]
+
+
+def load_sentences(path: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(case, label) pairs: the label is the empty value of every field, overridden by `expect`."""
+    if not path.is_file():
+        sys.exit(f"{path}: not found")
+    cases = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    for number, case in enumerate(cases, start=1):
+        unknown = set(case["expect"]) - set(EMPTY)
+        if unknown:
+            sys.exit(f"{path}:{number}: unknown field(s) {sorted(unknown)} (allowed: {', '.join(EMPTY)})")
+    return [({"id": c["name"], "text": c["text"]}, EMPTY | c["expect"]) for c in cases]
 
 
 def counts(key: str, gold: Any, pred: Any) -> tuple[int, int, int]:
     """(TP, FP, FN) of one field of one notice, under the rules of the module docstring."""
-    if key == "bid_bond_forms":
-        g, p = set(gold or []), set(pred or [])
+    if key in ("bid_bond_forms", "applies_from"):
+        g, p = (set((gold or {}).items()), set((pred or {}).items())) if key == "applies_from" else (set(gold or []), set(pred or []))
         return len(g & p), len(p - g), len(g - p)
     negative = "not_stated" if key in ("bid_bond", "performance_bond") else (False if isinstance(gold, bool) else None)
     gold_pos, pred_pos, same = gold != negative, pred != negative, gold == pred
@@ -79,14 +100,16 @@ def same(key: str, gold: Any, pred: Any) -> bool:
     return sorted(gold) == sorted(pred) if key == "bid_bond_forms" else gold == pred
 
 
-def score(pairs: list[tuple[dict, dict]], rules_path: Path) -> tuple[dict[str, list[int]], list[str]]:
+def score(pairs: list[tuple[dict, dict]], rules_path: Path,
+          keys: tuple[str, ...] = LABEL_KEYS) -> tuple[dict[str, list[int]], list[str]]:
     """Per field [TP, FP, FN, agree], and one line per disagreement."""
     rules = load_requirement_rules(rules_path)
-    table = {key: [0, 0, 0, 0] for key in LABEL_KEYS}
+    table = {key: [0, 0, 0, 0] for key in keys}
     mismatches = []
     for number, (notice, label) in enumerate(pairs, start=1):
         found = extract(notice["text"], rules).to_json()
-        for key in LABEL_KEYS:
+        for key in keys:
+            found.setdefault(key, EMPTY.get(key))  # an older extractor without the field
             tp, fp, fn = counts(key, label[key], found[key])
             row = table[key]
             row[0] += tp
@@ -96,7 +119,7 @@ def score(pairs: list[tuple[dict, dict]], rules_path: Path) -> tuple[dict[str, l
                 row[3] += 1
             else:
                 said = found["evidence"].get(key) or label.get("evidence", {}).get(key) or ""
-                mismatches.append(f"#{number:<2} {notice['seao_reference']} {key}: gold {label[key]!r}, got "
+                mismatches.append(f"#{number:<2} {notice['id']} {key}: gold {label[key]!r}, got "
                                   f"{found[key]!r}" + (f" — « {' '.join(said.split())[:100]} »" if said else ""))
     return table, mismatches
 
@@ -105,14 +128,8 @@ def show(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notices", nargs="?", type=Path, default=DEFAULT_NOTICES, help="folder of the labelled notices")
-    parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="requirement rule file")
-    args = parser.parse_args(argv)
-    pairs = load(args.notices.resolve())
-    table, mismatches = score(pairs, args.rules)
-    print(f"{len(pairs)} notices from {args.notices.resolve()}, rules {args.rules}")
+def report(title: str, pairs: list[tuple[dict, dict]], table: dict[str, list[int]], mismatches: list[str]) -> None:
+    print(title)
     print(f"{'field':<32}{'TP':>4}{'FP':>4}{'FN':>4}{'precision':>11}{'recall':>8}{'F1':>7}{'agree':>8}")
     total = [0, 0, 0]
     for key, (tp, fp, fn, agree) in table.items():
@@ -124,6 +141,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nMismatches: {len(mismatches)}")
     for line in mismatches:
         print("  " + line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notices", nargs="?", type=Path, default=DEFAULT_NOTICES, help="folder of the labelled notices")
+    parser.add_argument("--sentences", type=Path, default=DEFAULT_SENTENCES, help="labelled sentences (JSON lines)")
+    parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="requirement rule file")
+    args = parser.parse_args(argv)
+    pairs = load(args.notices.resolve())
+    report(f"Set 1: {len(pairs)} notices from {args.notices.resolve()}, rules {args.rules}", pairs,
+           *score(pairs, args.rules))
+    sentences = load_sentences(args.sentences.resolve())
+    print()
+    report(f"Set 2: {len(sentences)} sentences from {args.sentences.resolve()} (written with the rules: not held out)",
+           sentences, *score(sentences, args.rules, SENTENCE_KEYS))
     return 0
 
 

@@ -376,12 +376,29 @@ def bench_startup(tmp: Path) -> None:
             f"< {target} s", took < target)
 
 
-STAGES = ("startup", "import", "matching", "incremental", "delivery", "growth")
+def bench_scale(tmp: Path, factor: int) -> None:
+    """Every command on a long history (benchmarks/scale.py), on SQLite and PostgreSQL."""
+    from scale import run_scale
+
+    print(f"6. scale: {factor}x the 2018-2019 set", flush=True)
+    for store in ("sqlite", "postgresql"):
+        if store == "postgresql":
+            if pg_schema("bench_probe") is None:
+                continue
+            drop_schema("bench_probe")
+        figures = run_scale(factor, store, tmp, report=lambda name, figure: print(f"  {store} {name}: {figure}", flush=True))
+        for name, (wall, cpu, peak) in figures.items():
+            row(f"{factor * 5979:,} notices, {store}: {name}", f"{wall:.1f} s, CPU {cpu:.1f} s, peak RSS {peak:.0f} MB",
+                "< 300 MB", peak < 300)
+
+
+STAGES = ("startup", "import", "matching", "incremental", "delivery", "growth", "scale")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smaller samples (said in the figures)")
+    p.add_argument("--scale-factor", type=int, default=10, help="history size for the scale stage (10: 60k notices)")
     p.add_argument("--only", default=",".join(STAGES), help=f"comma-separated stages (default all: {','.join(STAGES)})")
     args = p.parse_args()
     only = set(args.only.split(","))
@@ -402,6 +419,8 @@ def main() -> None:
             bench_delivery(base, rulebook, args.quick)
         if "growth" in only:
             bench_growth(base, rulebook, tmp, args.quick)
+        if "scale" in only:
+            bench_scale(tmp, 2 if args.quick else args.scale_factor)
     width = max(len(r[0]) for r in ROWS)
     print(f"\n{'benchmark':<{width}}  met  target / figure")
     for name, figure, target, met in ROWS:

@@ -12,6 +12,7 @@ run twice: the second run, with nothing new, must judge 0 pairs (counted in-proc
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from make_history import make_history  # noqa: E402
 from measure import ROOT, measured  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG = os.environ.get("WATCHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 COMMANDS = (("import", ["import", "{history}"]), ("match (first run)", ["match", "--json"]),
             ("match (nothing new)", ["match", "--json"]),
             ("digest --preview --at published", ["digest", "--preview", "{preview}", "--at", "published"]),

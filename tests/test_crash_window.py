@@ -135,9 +135,10 @@ def test_smtp_down_for_a_whole_run_is_retried_at_the_next_tick(tmp_path, store_u
     assert (run.sent, run.failed) == (0, len(down))
     assert operate.retry_pending(engine, cfg, replace(rulebook, enterprises=()), judge_now=None) == []  # unknown: skipped
     late_server.start()
+    cfg = replace(cfg, daemon=replace(cfg.daemon, coordinator_email="coordination@example.org"))
     retried = operate.retry_pending(engine, cfg, rulebook, now=datetime.now(timezone.utc), judge_now=None)
     assert sorted(o.enterprise_id for o in retried) == waiting and all(o.ok for o in retried)
-    assert sorted(m["X-Watcher-Enterprise"] for m in late_server.messages) == waiting
+    assert sorted(m["X-Watcher-Enterprise"] for m in late_server.messages) == waiting  # no coordinator report per retry
     with engine.connect() as conn:
         assert oplog.pending_retries(conn, datetime.now(timezone.utc), cfg_window(cfg)) == []
         assert oplog.last_digest_run(conn).kind == "retry"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -67,7 +68,8 @@ def retry_pending(engine: Engine, cfg: Config, rulebook: Rulebook, now: datetime
     if not waiting:
         return []
     log.info("retry: %d digest(s) waiting after a temporary failure: %s", len(waiting), ", ".join(waiting))
-    return send_digests(engine, cfg, rulebook, kind="retry", only=waiting, judge_now=judge_now)
+    quiet = replace(cfg, daemon=replace(cfg.daemon, coordinator_email=None))  # the weekly report tells the coordinator
+    return send_digests(engine, quiet, rulebook, kind="retry", only=waiting, judge_now=judge_now)
 
 
 def alert_broken_files(engine: Engine, cfg: Config, broken: Iterable[BrokenFile]) -> int:

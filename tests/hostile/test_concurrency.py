@@ -145,3 +145,33 @@ def test_concurrent_imports_record_each_change_once(fresh_url, tmp_path: Path, o
         assert conn.execute(select(func.count()).select_from(notice_revisions)).scalar() == 400
         assert conn.execute(select(func.count()).select_from(notices).where(notices.c.version == 2)).scalar() == 400
     engine.dispose()
+
+
+def test_the_migration_drops_revisions_recorded_twice_before_the_unique_guard(fresh_url):
+    """Databases written by two concurrent imports before this fix hold duplicate revisions: the
+    migration that adds the unique (notice, version) keeps the oldest of each and goes through."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from watcher.store import MIGRATIONS
+
+    url = fresh_url()
+    engine = open_store(url, migrate=False)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005_18")  # the schema before the guard
+    with engine.begin() as conn:
+        conn.execute(text("insert into notices (id, source, title, buyer_name, notice_type, method, nature, categories,"
+                          " unspsc, regions, description, content_hash, version, first_seen, updated_at) values"
+                          " ('x:1', 'x', 't', '', '', 'other', 'other', '[]', '[]', '[]', '', 'h', 2,"
+                          " '2026-01-01', '2026-01-01')"))
+        for origin in ("first import", "second import", "first import"):
+            conn.execute(text("insert into notice_revisions (notice_id, version, recorded_at, origin, changes)"
+                              " values ('x:1', 2, '2026-01-02', :o, '{}')"), {"o": origin})
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(select(notice_revisions.c.version, notice_revisions.c.origin)).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(2, "first import")]

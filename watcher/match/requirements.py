@@ -19,10 +19,12 @@ from bisect import bisect_left, bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
+from text_to_num import text2num
+
 from ..limits import MAX_EXTRACT
 from ..rules.requirements import FLAGS, Group, RequirementRules, fold_text
 
-__all__ = ["Requirements", "extract", "LABEL_KEYS", "parse_amount"]
+__all__ = ["Requirements", "extract", "LABEL_KEYS", "parse_amount", "word_number"]
 
 LABEL_KEYS = ("bid_bond", "bid_bond_percent", "bid_bond_amount", "bid_bond_forms", "bid_bond_valid_days",
               "performance_bond", "performance_bond_percent", "labour_materials_bond_percent",
@@ -50,12 +52,16 @@ class Requirements:
     min_experience_years: int | None = None
     site_visit_required: bool = False
     quality_price_weighting: bool = False
+    # a requirement that applies only from a contract value ("… que pour les soumissions de plus de
+    # 100 000 $"): field -> that value; the verdict applies it only when the value reaches it
+    applies_from: dict[str, float] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The label keys (as in the hand labels), the other fields, then evidence."""
         values = asdict(self)
         evidence = values.pop("evidence")
+        values["applies_from"] = {k: int(v) if float(v).is_integer() else v for k, v in self.applies_from.items()}
         out = {k: values.pop(k) for k in LABEL_KEYS} | values
         out = {k: (list(v) if isinstance(v, tuple) else int(v) if isinstance(v, float) and v.is_integer() else v)
                for k, v in out.items()}
@@ -64,23 +70,39 @@ class Requirements:
 
 # --- numbers ---------------------------------------------------------------------------------
 
-_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
-          "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30,
-          "quarante-cinq": 45, "soixante": 60, "quatre-vingt-dix": 90, "cent vingt": 120, "one": 1, "two": 2,
-          "three": 3, "four": 4, "five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30,
-          "sixty": 60, "ninety": 90}
-_W = "|".join(sorted((re.escape(w.strip()) for w in _WORDS), key=len, reverse=True))
+# French number words ("vingt-cinq", "quatre-vingt-dix", "un million") are read by text2num; the
+# regex only finds runs of number words, so offsets stay in the folded text. English: a small table.
+_FR_TOKENS = ("un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
+              "treize", "quatorze", "quinze", "seize", "vingts?", "trente", "quarante", "cinquante", "soixante",
+              "cents?", "mille", "millions?")
+_EN_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "fifteen": 15, "twenty": 20,
+             "thirty": 30, "sixty": 60, "ninety": 90}
+_TOK = "|".join(sorted(_FR_TOKENS, key=len, reverse=True))
+_W = (rf"(?<![a-z'-])(?:(?:{_TOK})(?:(?:-et-| et |[- ])(?:{_TOK}))*"
+      rf"|{'|'.join(sorted(_EN_WORDS, key=len, reverse=True))})(?![a-z])")
 _PCT_UNIT = r"(?:%|pour ?cent|pourcent|percent|per cent)"
 _PERCENT = re.compile(
-    rf"(?<![a-z])(?P<w>{_W}) ?{_PCT_UNIT}(?: ?\( ?\d+(?:[.,]\d+)? ?%? ?\))?"
+    rf"(?P<w>{_W}) ?{_PCT_UNIT}(?: ?\( ?\d+(?:[.,]\d+)? ?%? ?\))?"
     rf"|(?<![\d.,])(?P<d>\d{{1,3}}(?:[.,]\d+)?) ?{_PCT_UNIT}")
 _COUNT = re.compile(
-    rf"(?:(?<![a-z])(?P<w>{_W})(?: ?\( ?(?P<p>\d+) ?\))?|(?<![\d.,])(?P<d>\d{{1,4}})\)?) ?"
+    rf"(?:(?P<w>{_W})(?: ?\( ?(?P<p>\d+) ?\))?|(?<![\d.,])(?P<d>\d{{1,4}})\)?) ?"
     r"(?P<unit>jours?|days?|ans?|annees?|years?)(?![a-z])")
 _MONEY = re.compile(
     r"\$ ?(?P<en>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?: ?(?P<enm>millions?|m|k)(?![a-z]))?"
     r"|(?<![\d.,])(?P<fr>\d{1,3}(?:[ .,]\d{3})+(?:[,.]\d{1,2})?|\d+(?:[,.]\d{1,2})?) ?"
-    r"(?P<frm>millions? de|millions?|m|k)? ?(?:\$|dollars|cad(?![a-z]))")
+    r"(?P<frm>millions? de|millions?|m|k)? ?(?:\$|dollars|cad(?![a-z]))"
+    rf"|(?P<w>{_W}) (?:de )?(?:\$|dollars)")
+
+
+def word_number(words: str) -> float | None:
+    """'vingt-cinq' -> 25, 'un million' -> 1000000, 'ten' -> 10; None when the run is not one number
+    ("un six", or "un" alone before a noun is still 1: the caller only asks before a unit)."""
+    if words in _EN_WORDS:
+        return _EN_WORDS[words]
+    try:
+        return float(text2num(words.replace("-et-", " et "), "fr"))
+    except ValueError:
+        return None
 
 
 def parse_amount(number: str, multiplier: str | None = None, english: bool = False) -> float:
@@ -106,14 +128,18 @@ class _Value(NamedTuple):
 def _values(masked: str) -> list[_Value]:
     found = []
     for m in _PERCENT.finditer(masked):
-        n = float(m["d"].replace(",", ".")) if m["d"] else _WORDS[m["w"]]
-        found.append(_Value(m.start(), m.end(), "percent", n))
+        n = float(m["d"].replace(",", ".")) if m["d"] else word_number(m["w"])
+        if n is not None:
+            found.append(_Value(m.start(), m.end(), "percent", n))
     for m in _MONEY.finditer(masked):
-        n = parse_amount(m["en"], m["enm"], True) if m["en"] else parse_amount(m["fr"], m["frm"])
-        found.append(_Value(m.start(), m.end(), "money", n))
+        n = (word_number(m["w"]) if m["w"] else parse_amount(m["en"], m["enm"], True) if m["en"]
+             else parse_amount(m["fr"], m["frm"]))
+        if n is not None:
+            found.append(_Value(m.start(), m.end(), "money", n))
     for m in _COUNT.finditer(masked):
-        n = int(m["p"] or m["d"] or _WORDS[m["w"]])
-        found.append(_Value(m.start(), m.end(), "days" if m["unit"][0] in "jd" else "years", n))
+        n = int(m["p"] or m["d"] or word_number(m["w"]) or 0)
+        if n:
+            found.append(_Value(m.start(), m.end(), "days" if m["unit"][0] in "jd" else "years", n))
     return sorted(found)
 
 
@@ -166,6 +192,21 @@ class _Doc:
         s, e = self.sentence(m.start(), m.end())
         return any(p.search(self.masked, s, e) for p in group.unless)
 
+    def heading(self, m: re.Match[str]) -> bool:
+        """The hit is the whole of its line, a title ("Autorisation de contracter"), not a requirement."""
+        s, e = self.sentence(m.start(), m.end())
+        return not self.masked[s:m.start()].strip(" \n:-*") and not self.masked[m.end():e].strip(" \n:.-*")
+
+    def thresholds(self, values: list["_Value"]) -> list[tuple["_Value", re.Match[str]]]:
+        """Amounts a condition phrase puts right before ("pour les soumissions de plus de" 100 000 $):
+        a contract value from which something applies, never a bond's or an insurance's amount."""
+        out = []
+        for m in self.find(self.rules.conditions):
+            v = next((v for v in values if v.kind == "money" and m.end() <= v.start <= m.end() + 2), None)
+            if v is not None:
+                out.append((v, m))
+        return out
+
     def says_none(self, m: re.Match[str]) -> re.Match[str] | None:
         return self.rules.none_after.match(self.masked, m.end())
 
@@ -214,7 +255,10 @@ def extract(text: str, rules: RequirementRules) -> Requirements:
             for name in _TAKES}
     anchors = sorted({_Anchor(m.start(), m.end(), name, doc.vetoed(m, groups[name]))
                       for name in _TAKES for m in [*doc.find(groups[name].mention), *hits[name]]})
-    attached = _attach(doc, anchors, _values(doc.masked))
+    values = _values(doc.masked)
+    thresholds = doc.thresholds(values)
+    values = [v for v in values if v not in {t for t, _ in thresholds}]
+    attached = _attach(doc, anchors, values)
 
     for name in ("bid_bond", "performance_bond"):
         group = groups[name]
@@ -250,9 +294,19 @@ def extract(text: str, rules: RequirementRules) -> Requirements:
 
     for name in FLAGS:
         group = groups[name]
-        ok = [m for m in doc.find(group.required) if not doc.vetoed(m, group) and not doc.says_none(m)]
+        ok = [m for m in doc.find(group.required)
+              if not doc.vetoed(m, group) and not doc.says_none(m) and not doc.heading(m)]
         if ok:
             result[name] = True
             evidence[name] = doc.quote(ok[0].start(), ok[0].end())
 
-    return Requirements(**result, evidence=evidence)
+    applies_from = {}
+    for v, m in thresholds:  # the condition holds for what its sentence requires
+        sid = doc.sentence_id(m.start())
+        spans = [(a.start, a.group) for a in anchors if not a.vetoed]
+        spans += [(h.start(), name) for name in FLAGS for h in doc.find(groups[name].required)]
+        for start, name in spans:
+            if doc.sentence_id(start) == sid and result.get(name) in ("required", True) and name not in applies_from:
+                applies_from[name] = v.value
+                evidence[f"applies_from.{name}"] = doc.quote(m.start(), v.end)
+    return Requirements(**result, applies_from=applies_from, evidence=evidence)

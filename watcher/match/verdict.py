@@ -122,7 +122,7 @@ def notice_facts(notice: Notice, thresholds: Thresholds, extracted: object | Non
             basis_fr, basis_en = f"estimation selon le mode : plus de {_money(low)}", f"estimate from the method: over {_money(low)}"
         else:
             basis_fr, basis_en = "valeur inconnue", "value unknown"
-    reqs = _stated(extracted)
+    reqs = _stated(extracted, high if estimated else value)  # an estimate drops a condition only if even its top is below
     reqs = _inferred(reqs, notice, buyer, nature, value, thresholds)
     return Facts(value, low, high, estimated, basis_fr, basis_en, buyer, reqs, open_ended)
 
@@ -141,14 +141,30 @@ def _foreign_facts(notice: Notice, rates: Rates | None, on, buyer: str, extracte
         basis_en = f"value in {currency} with no conversion rate (rules/rates.toml): unknown for judging"
     else:
         basis_fr, basis_en = "valeur inconnue", "value unknown"
-    return Facts(value, None, None, False, basis_fr, basis_en, buyer, _stated(extracted))
+    return Facts(value, None, None, False, basis_fr, basis_en, buyer, _stated(extracted, value))
 
 
-def _stated(extracted: object | None) -> dict[str, Requirement]:
-    """Map the extractor's result onto Requirements (only what the text says)."""
+def _stated(extracted: object | None, value: float | None = None) -> dict[str, Requirement]:
+    """Map the extractor's result onto Requirements (only what the text says). A requirement the text
+    sets only from a contract value (`applies_from`) is dropped when `value` (the known value, or the top
+    of an estimated range) is below it; with no such value it is kept, its condition in the evidence."""
     if extracted is None:
         return {}
     ev = getattr(extracted, "evidence", {}) or {}
+    out = _stated_all(extracted, ev)
+    names = {"rbq_licence": "rbq", "amp_authorisation": "amp", "revenu_quebec_attestation": "revenu_quebec"}
+    for field, limit in (getattr(extracted, "applies_from", None) or {}).items():
+        name = names.get(field, field)
+        if name not in out:
+            continue
+        if value is not None and value < limit:
+            del out[name]  # the text asks it only of bigger contracts
+        elif condition := ev.get(f"applies_from.{field}"):
+            out[name] = replace(out[name], evidence=f"{out[name].evidence} … {condition}".strip(" …"))
+    return out
+
+
+def _stated_all(extracted: object, ev: dict[str, str]) -> dict[str, Requirement]:
     out: dict[str, Requirement] = {}
     for name in ("bid_bond", "performance_bond"):
         status = getattr(extracted, name, "not_stated")

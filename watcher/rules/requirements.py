@@ -77,6 +77,7 @@ class RequirementRules:
     negatives: tuple[Pattern, ...]
     groups: dict[str, Group] = field(default_factory=dict)
     forms: tuple[tuple[str, tuple[Pattern, ...]], ...] = ()
+    conditions: tuple[Pattern, ...] = ()  # each ends right before the contract value it sets
 
 
 # --- schema --------------------------------------------------------------------------------
@@ -134,6 +135,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "none_words": Field("texts", "words meaning none: aucun, non, none", _nonblank, required=True, nonempty=True),
     },
     "negatives": {"patterns": _NEEDED},
+    "conditions": {"patterns": _NEEDED},
     "bid_bond": {**_STATUS, "validity": _LIST},
     "bid_bond.forms": {form: _LIST for form in FORMS},
     "performance_bond": dict(_STATUS),
@@ -230,6 +232,7 @@ def _build(path: Path, data: dict[str, Any]) -> RequirementRules:
         negatives=compiled(data["negatives"], "patterns"),
         groups=groups,
         forms=tuple((form, compiled(data["bid_bond"]["forms"], form)) for form in FORMS),
+        conditions=compiled(data["conditions"], "patterns"),
     )
 
 

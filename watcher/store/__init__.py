@@ -23,6 +23,10 @@ from ..errors import StoreError
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATE_LOCK = 0x77617464  # "watd": PostgreSQL advisory lock taken by a migration (with the schema's hash)
 WRITE_LOCK = 0x77617465  # "wate": PostgreSQL advisory lock taken by a transaction that saves notices
+# A network blip must end a PostgreSQL connection in seconds, not at the kernel's two hours: the
+# daemon's lock lives on one connection, and a silent one would keep it "active" (libpq options).
+PG_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3,
+                "tcp_user_timeout": 20_000}
 SQLITE_BUSY_SECONDS = 120  # how long a SQLite writer waits for another one (an import chunk, a migration)
 
 
@@ -33,8 +37,8 @@ def open_store(url: str, migrate: bool = True) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     try:
-        sqlite = url.startswith("sqlite")
-        engine = create_engine(url, future=True, **({"connect_args": {"timeout": SQLITE_BUSY_SECONDS}} if sqlite else {}))
+        args = {"timeout": SQLITE_BUSY_SECONDS} if url.startswith("sqlite") else PG_KEEPALIVE if url.startswith("postgresql") else {}
+        engine = create_engine(url, future=True, connect_args=args)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use database {_redact(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":

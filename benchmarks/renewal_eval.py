@@ -139,6 +139,9 @@ def main() -> int:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DIR
     t0 = time.perf_counter()
     notices, finals = load(folder)
+    if not notices:
+        print(f"{folder}: no AvisRevisions_*.xml file", file=sys.stderr)
+        return 1
     profiles = trades(notices)
     print(f"{len(notices)} notices, {len(finals)} final contracts, {len(profiles)} trades "
           f"({sum(1 for p in profiles if not p.id.startswith('neq-'))} example profiles); loaded in {time.perf_counter() - t0:.1f} s")

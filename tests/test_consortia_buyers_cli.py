@@ -108,3 +108,16 @@ def test_buyers_show_the_latest_contact_with_its_date(capsys, config):
         "name": "Julie Tremblay", "email": "julie.tremblay@example.org", "phone": "418 555-0100", "seen": "2019-09-02"}
     code, out, _ = run(capsys, "--config", str(config), "buyers", "coop-entretien-horizon", "--at", "2019-12-31")
     assert "contact : Julie Tremblay, julie.tremblay@example.org, 418 555-0100 (vu le / seen 2019-09-02)" in out
+
+
+def test_buyers_json_lists_expected_purchases_with_a_window(capsys, config):
+    """Issue 17: `buyers --at DATE --json` gives each buyer's expected purchases of the trade, dated
+    by contract periods or the buyer's rhythm, each with its window, all after DATE."""
+    code, out, _ = run(capsys, "--config", str(config), "buyers", "coop-entretien-horizon", "--at", "2019-06-30", "--json")
+    assert code == 0
+    leads = [json.loads(line) for line in out.splitlines()]
+    expected = [e for lead in leads for e in lead["expected"]]
+    assert expected, "some cleaning purchase is expected back within a year"
+    for e in expected:
+        assert "2019-06-30" < e["window"][1] and e["window"][0] <= e["expected"] <= e["window"][1] <= "2020-07-31"
+        assert e["basis"] in ("contract_end", "contract_length", "rhythm", "yearly") and e["why_en"]

@@ -102,17 +102,19 @@ def test_rules_test_file_and_diff_show_gains_and_losses(capsys, config, tmp_path
 
     code, out, _ = run(capsys, "--config", str(config), "rules", "test", "coop-entretien-horizon", "--file", str(edited))
     assert code == 0 and f"{edited}:" in out
-    assert any(line.split()[0] == "consortium" and line.split()[2] == "seao:992292" for line in out.splitlines())
+    # 608717: no value published, the public tender's floor (100 000 $) above 20 000 $: a question, "check"
+    assert any(line.split()[:3] == ["check", "0.50", "seao:608717"] for line in out.splitlines())
 
     code, out, _ = run(capsys, "--config", str(config), "rules", "test", "coop-entretien-horizon", "--file", str(edited),
                        "--diff", str(saved))
     lines = out.splitlines()
     before, after = _counts(lines[1]), _counts(lines[2])
     assert code == 0 and lines[1].startswith(f"avant / before {saved}") and after["realistic"] == before["realistic"] - 1
-    assert "gains: 0 · pertes / losses: 3" in out and "realistic → consortium: 1" in out
+    assert "gains: 0 · pertes / losses: 3" in out and "realistic → no: 1" in out
     loss = next(i for i, line in enumerate(lines) if "seao:992292" in line)
-    assert lines[loss].split()[:5] == ["-", "seao:992292", "realistic", "→", "consortium"]
-    assert "au-delà de votre capacité (20 000 $)" in lines[loss + 1]
+    assert lines[loss].split()[:5] == ["-", "seao:992292", "realistic", "→", "no"]
+    # too big alone, and no other cleaning enterprise on file to team up with: no consortium verdict
+    assert "au-delà de votre capacité (20 000 $)" in lines[loss + 1] and "aucun partenaire possible" in lines[loss + 1]
 
     # default: the previous version is the installed file at git HEAD, read without touching the tree
     code, out, _ = run(capsys, "--config", str(config), "rules", "test", "coop-entretien-horizon", "--file", str(edited), "--diff")

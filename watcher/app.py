@@ -26,7 +26,8 @@ from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
-from .match.awards import WeekLeads, buyers_to_meet, fresh_awards, hub_neqs_of, lead_key, renewals, week_leads
+from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, renewals,
+                           week_leads)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -272,7 +273,8 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
             if plan is not None:
                 digest, reasons = plan
-                msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, cfg.digest.profile_help)
+                msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to,
+                                      {"fr": cfg.digest.profile_help, "en": cfg.digest.profile_help_en})
                 plans.append((digest, msg, reasons))
         except Exception as exc:  # noqa: BLE001 - recorded for this enterprise and reported
             error = f"digest non construit / digest not built: {type(exc).__name__}: {exc}"
@@ -683,6 +685,18 @@ def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownConta
     """{buyer name: its latest known contact person, with the date last seen} (store/contacts.py)."""
     with engine.connect() as conn:
         return latest_contact_by_name(conn, names)
+
+
+def expected_purchases(engine: Engine, enterprise: Enterprise, today: date, months: int = 12) -> dict[str, list]:
+    """{folded buyer name: purchases of the enterprise's trade expected within `months`, each with its
+    window} from contract dates and buyers' rhythm (match/awards.forecast), for `watcher buyers`."""
+    with engine.connect() as conn:
+        finals = load_final_contracts(conn)
+    out: dict[str, list] = {}
+    for r in forecast(history(engine), finals, enterprise, today, today + timedelta(days=round(months * 30.44)),
+                      hub_neqs_of([enterprise])):
+        out.setdefault(" ".join(r.buyer.casefold().replace(".", " ").split()), []).append(r)
+    return out
 
 
 def suggest(engine: Engine, neq: str, until: date | None = None) -> SuggestedProfile:

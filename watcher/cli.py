@@ -547,12 +547,15 @@ def cmd_buyers(args: argparse.Namespace) -> int:
     now = args.at if isinstance(args.at, datetime) else datetime.now(MONTREAL)
     leads = app.buyers(engine, enterprise, now, args.years)[: args.limit]
     contacts = app.buyer_contacts(engine, [lead.buyer for lead in leads])
+    expected = app.expected_purchases(engine, enterprise, now.date())
     for lead in leads:
         c = contacts.get(lead.buyer)
         seen = c.last_seen.astimezone(MONTREAL).date().isoformat() if c else None
+        coming = expected.get(_fold(lead.buyer), [])
         if args.json:
             contact = {"name": c.name or None, "email": c.email or None, "phone": c.phone or None, "seen": seen} if c else None
-            print(json.dumps(lead.as_json() | {"contact": contact}, ensure_ascii=False, default=str))
+            print(json.dumps(lead.as_json() | {"contact": contact, "expected": [r.as_json() for r in coming]},
+                             ensure_ascii=False, default=str))
             continue
         modes = ", ".join(f"{m} {n}" for m, n in lead.by_method if n)
         print(f"{lead.score:4.2f} {lead.buyer} — {lead.purchases} achat(s) / purchase(s) ({modes}); médiane / median "
@@ -561,6 +564,8 @@ def cmd_buyers(args: argparse.Namespace) -> int:
             print("     fournisseurs en place / incumbents: " + ", ".join(f"{i.name} ({i.wins})" for i in lead.incumbents[:3]))
         for r in lead.recurring:
             print(f"     à revenir vers / expected around {r.expected}: {r.title} ({r.evidence_en if enterprise.language == 'en' else r.evidence_fr})")
+        for r in coming:
+            print(f"     attendu / expected {r.window[0]} … {r.window[1]}: {r.title} ({r.why(enterprise.language)})")
         print(f"     {lead.reason(enterprise.language)}")
         if c:
             print(f"     contact : {', '.join(x for x in (c.name, c.email, c.phone) if x)} (vu le / seen {seen})")
@@ -576,6 +581,9 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     engine = open_store(cfg.database_url)
+    if args.csv or len(args.neq or []) != 1:
+        return _suggest_many(args, cfg, engine)
+    args.neq = args.neq[0]
     profile = app.suggest(engine, args.neq, args.until.date() if args.until else None)
     if not profile.bids:
         raise WatcherError(f"aucune soumission pour le NEQ / no bid for NEQ {args.neq} in the stored history",
@@ -592,6 +600,43 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().replace(".", " ").split())
+
+
+def _suggest_many(args: argparse.Namespace, cfg, engine) -> int:
+    """Several NEQs (--neq repeated, --csv): one draft each in the --out folder, history read once."""
+    from .match.bootstrap import drafts, read_neqs
+
+    wanted = [(n, None) for n in args.neq or []]
+    if args.csv:
+        try:
+            wanted += read_neqs(Path(args.csv).read_text(encoding="utf-8-sig"), args.csv)
+        except OSError as exc:
+            raise WatcherError(f"{args.csv}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise WatcherError(str(exc), hint="une colonne « neq » de NEQ à 10 chiffres / a 'neq' column of 10-digit NEQs") from None
+    if not wanted:
+        raise WatcherError("aucun NEQ / no NEQ", hint="--neq NEQ (repeatable) or --csv FILE")
+    if not args.out:
+        raise WatcherError("plusieurs NEQ : --out DOSSIER requis / several NEQs: --out FOLDER is required")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    taken = {p.stem for p in out.glob("*.toml")} | {p.stem for p in (cfg.rules_dir / "enterprises").glob("*.toml")}
+    found = drafts(app.history(engine), wanted, args.until.date() if args.until else None, taken)
+    failed = 0
+    for d in found:
+        if d.text is None:
+            failed += 1
+            print(f"{d.neq}: {d.problem}", file=sys.stderr)
+            continue
+        (out / f"{d.id}.toml").write_text(d.text, encoding="utf-8")
+        print(f"{out / f'{d.id}.toml'}: NEQ {d.neq}, {d.bids} soumission(s) / bid(s), {d.wins} contrat(s) / contract(s)")
+    print(f"{len(found) - failed} brouillon(s) / draft(s) écrits / written, {failed} sans suggestion / without one — "
+          "à vérifier / to review, puis / then: watcher rules check", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -652,8 +697,9 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
 def _slug(name: str) -> str:
     import unicodedata
 
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return "-".join(re.findall(r"[a-z0-9]+", plain))[:60] or "entreprise"
+    from .match.bootstrap import slug
+
+    return slug(name)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -763,10 +809,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("profile", help="enterprise profiles: suggest one from bidding history")
     psub = s.add_subparsers(dest="profile_command", required=True, metavar="SUBCOMMAND")
     r = psub.add_parser("suggest", help=cmd_profile_suggest.__doc__)
-    r.add_argument("--neq", required=True, help="the enterprise's NEQ (10 digits)")
+    r.add_argument("--neq", action="append", help="the enterprise's NEQ (10 digits); repeat it for several")
+    r.add_argument("--csv", help="a CSV of NEQs (a 'neq' column, an optional 'id' column): one draft each in --out")
     r.add_argument("--until", type=_date, help="only bids published before YYYY-MM-DD")
     r.add_argument("--id", help="profile id (default: from the enterprise's name)")
-    r.add_argument("--out", help="write the rule file here (default: print it)")
+    r.add_argument("--out", help="write the rule file here (default: print it); a folder for several NEQs")
     r.set_defaults(func=cmd_profile_suggest)
 
     s = sub.add_parser("web", help=cmd_web.__doc__)

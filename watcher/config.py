@@ -46,6 +46,7 @@ class DigestConfig:
     language: str = "fr"  # default language of mails when a profile does not say
     max_items: int = 25  # per digest; the rest waits for the next one
     profile_help: str = "Pour modifier votre profil, écrivez à votre coordonnateur régional."
+    profile_help_en: str = "To change your profile, write to your regional coordinator."  # English digests
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "starttls": bool, "ssl": bool, "timeout": (int, float), "connections": int,
         "retries": int, "retry_delay": (int, float),
     },
-    "digest": {"language": str, "max_items": int, "profile_help": str},
+    "digest": {"language": str, "max_items": int, "profile_help": str, "profile_help_en": str},
     "fetch": {"user_agent": str, "timeout": (int, float), "max_bytes": int, "min_interval": (int, float),
               "retries": int, "respect_robots": bool, "deadline": (int, float)},
     "daemon": {"digest_schedule": str, "max_failures": int, "coordinator_email": str, "standby_poll": (int, float),
@@ -322,6 +323,7 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> Config:
             language=language,
             max_items=dg.get("max_items", defaults.max_items),
             profile_help=dg.get("profile_help", defaults.profile_help),
+            profile_help_en=dg.get("profile_help_en", defaults.profile_help_en),
         ),
         fetch=FetchConfig(
             user_agent=fe.get("user_agent", fetch_defaults.user_agent),

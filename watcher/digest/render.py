@@ -27,7 +27,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
-from ..codes import CATEGORIES, METHOD_LABELS, REGIONS
+from ..codes import CATEGORIES, CATEGORIES_EN, METHOD_LABELS, REGIONS
 from ..collect.places import label as region_label
 from ..errors import ConfigError
 from ..limits import safe_url
@@ -104,7 +104,7 @@ class Renderer:
         self.strings = {lang: self._load_strings(lang) for lang in LANGUAGES}
         self._check_same_keys()
 
-    def render(self, digest: Digest, sender: str, reply_to: str | None = None, profile_help: str = "",
+    def render(self, digest: Digest, sender: str, reply_to: str | None = None, profile_help: str | dict[str, str] = "",
                message_id: str | None = None) -> EmailMessage:
         """The mail for `digest`. `message_id` is for tests and resends; by default a fresh one."""
         lang = digest.language if digest.language in self.strings else LANGUAGES[0]
@@ -130,7 +130,7 @@ class Renderer:
             "why": t["why"].format(name=name, id=ent.id),
             "unsubscribe": t["unsubscribe"].format(address=sender_address, subject=unsubscribe_subject),
             "unsubscribe_url": self.links.unsubscribe_url(ent.id) if self.links else "",
-            "profile_help": profile_help.strip(),
+            "profile_help": (profile_help.get(lang, "") if isinstance(profile_help, dict) else profile_help).strip(),
         }
         msg = EmailMessage(policy=POLICY)
         msg["Subject"] = subject
@@ -220,6 +220,7 @@ def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
     loc = t["locale"]
     url = safe_url(n.url)
     reasons = " · ".join(("⚠ " if not r.ok else "") + _one_line(r.text(lang)) for r in m.reasons)
+    labels = CATEGORIES_EN if lang == "en" else CATEGORIES
     return ItemView(
         title=_one_line(n.title),
         url=url,
@@ -230,7 +231,7 @@ def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
         published=_when(n.published_at, t),
         closing=_when(n.closing_at, t) if n.closing_at else t["no_closing"],
         regions=_regions(n.regions, t),
-        categories=" · ".join(f"{c} – {CATEGORIES[c]}" if c in CATEGORIES else c for c in n.categories)
+        categories=" · ".join(f"{c} – {labels[c]}" if c in labels else c for c in n.categories)
         or t["not_stated"],
         reasons=reasons,
         score=format_percent(m.score, locale=loc),

@@ -44,7 +44,6 @@ def _code_version() -> str:
 
 
 MATCHER_VERSION = _code_version()
-STRONG = 0.5  # evidence below this alone (a parent code, one phrase of a description) is "to check"
 WHOLE_QUEBEC = frozenset({"QC", "CA"})  # all of Québec, all of Canada: every Québec region is served
 
 
@@ -167,8 +166,9 @@ def capability(notice: Notice, profile: Profile, text: str | None = None) -> tup
         # Strong: the title says it; or the profile speaks in codes only and the notice has its code
         # (not only the parent); or the category of a category-only profile. A code or a description
         # alone for a profile that has words is weak: to check.
-        weak = not (title_hits or len(desc_hits) >= 2 and score >= STRONG
-                    or (not ent.keywords or shares_words) and any(w >= 0.4 for *_, w in codes)
+        weak = not (title_hits or len(desc_hits) >= 2
+                    or not ent.keywords and codes
+                    or shares_words and any(w >= 0.4 for *_, w in codes)
                     or cat_hits and category_only_profile)
         return min(1.0, score), Reason("capability", not weak, "correspond : " + ", ".join(found) +
                                        (" — indice faible, à vérifier" if weak else ""),

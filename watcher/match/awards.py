@@ -41,7 +41,7 @@ _SOCIAL = tuple(Phrase(p) for p in SOCIAL_PHRASES)
 # near enough to be remembered.
 RENEWAL_FROM = timedelta(days=91)
 RENEWAL_TO = timedelta(days=274)
-DEFAULT_PERIOD = timedelta(days=365)  # one purchase and no dates: yearly, the commonest service contract
+DEFAULT_PERIOD = timedelta(days=365)  # no dates nor rhythm, but bought twice or more: yearly, the commonest service contract
 MIN_PERIOD = timedelta(days=60)  # below that, gaps are several lots of one purchase, not a rhythm
 HORIZON = timedelta(days=3 * 365)
 TOLERANCE = timedelta(days=30)  # a purchase expected on day D is expected within D ± 30 days  # forecasts beyond this are noise
@@ -145,8 +145,8 @@ def fresh_awards(notices: Iterable[Notice], enterprise: Enterprise | Profile, st
         amount = n.awarded_value
         mode = METHOD_LABELS.get(n.method, METHOD_LABELS["other"])
         who = ", ".join(suppliers) or "?"
-        fr = f"{' '.join(n.buyer_name.split())} a confié à {who} ({mode['fr']}"
-        en = f"{' '.join(n.buyer_name.split())} gave it to {who} ({mode['en']}"
+        fr = f"{' '.join(n.buyer_name.split()).rstrip(' .')} a confié à {who} ({mode['fr']}"
+        en = f"{' '.join(n.buyer_name.split()).rstrip(' .')} gave it to {who} ({mode['en']}"
         if amount:
             fr += f", {_money(amount)}"
             en += f", {_money(amount)}"
@@ -191,15 +191,15 @@ def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterpr
         days = sorted({d for d, _, _ in bought})
         gaps = [b - a for a, b in zip(days, days[1:]) if b - a >= MIN_PERIOD]
         rhythm = timedelta(days=statistics.median(g.days for g in gaps)) if gaps else None
-        lengths = [ends[n.id] - d for d, n, _ in bought if n.id in ends and ends[n.id] - d >= MIN_PERIOD]
+        lengths = [e - d for d, n, _ in bought if (e := ends.get(n.id) or n.contract_end) and e - d >= MIN_PERIOD]
         length = timedelta(days=statistics.median(x.days for x in lengths)) if lengths else None
         for i, (when, n, text) in enumerate(bought):
-            end = ends.get(n.id)
+            end = ends.get(n.id) or n.contract_end  # Contrats' end date, else the period the notice states
             if end is not None and end - when >= MIN_PERIOD:
                 period, basis = end - when, "contract_end"
             elif length is not None:
                 period, basis, end = length, "contract_length", None
-            elif today - when <= DEFAULT_PERIOD + TOLERANCE:
+            elif today - when <= DEFAULT_PERIOD + TOLERANCE and len(days) >= 2:  # a habit, not a one-off
                 period, basis, end = DEFAULT_PERIOD, "yearly", None
             else:
                 continue  # an old purchase with no date nor rhythm says nothing about next year

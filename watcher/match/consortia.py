@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import combinations
 
@@ -190,6 +190,18 @@ def _requirement_labels(facts: Facts) -> dict[str, tuple[str, str]]:
     return out
 
 
+def same_trade(a: Profile, b: Profile) -> bool:
+    """Two profiles of one trade: a phrase in common (as terms: « conciergerie ») or an UNSPSC family."""
+    return bool({k.norm for k in a.keywords} & {k.norm for k in b.keywords}
+                or {c[:4] for c in a.unspsc if len(c) >= 4} & {c[:4] for c in b.unspsc if len(c) >= 4})
+
+
+def _consider(judged: dict, notice: Notice, p: Profile, facts: Facts, now: datetime | None, text: str, score: float) -> None:
+    m = judge(notice, p, facts, now, text)  # an unwilling enterprise still tells what the notice asks for
+    if m.verdict != "no" or any(r.criterion == "consortium" and not r.ok for r in m.reasons):
+        judged[p.enterprise.id] = _Cand(p.enterprise, p, m, score)
+
+
 def propose(notice: Notice, facts: Facts, enterprises: Sequence[Enterprise | Profile],
             co_bids: Collection[frozenset[str]] = frozenset(), max_size: int = 4, limit: int = 5,
             now: datetime | None = None) -> Proposal:
@@ -198,15 +210,30 @@ def propose(notice: Notice, facts: Facts, enterprises: Sequence[Enterprise | Pro
     Pass compiled Profiles when proposing for many notices. `co_bids`: pairs of enterprise ids that
     bid together before. `now`: as for judge() (None judges as at publication)."""
     text, cats, judged = notice_text(notice), frozenset(notice.categories), {}
-    for p in (e if isinstance(e, Profile) else compile_profile(e) for e in enterprises):
+    profiles = [e if isinstance(e, Profile) else compile_profile(e) for e in enterprises]
+    hitters: list[Profile] = []
+    for p in profiles:
         if not (any(k.found_in(text) for k in p.keywords) or p.categories & cats
                 or any(c.startswith(q) for q in p.enterprise.unspsc for c in notice.unspsc)):
             continue  # cheap test first: most enterprises do not sell what the notice asks for
         score, reason = capability(notice, p, text)
         if reason.ok:
-            m = judge(notice, p, facts, now, text)  # an unwilling enterprise still tells what the notice asks for
-            if m.verdict != "no" or any(r.criterion == "consortium" and not r.ok for r in m.reasons):
-                judged[p.enterprise.id] = _Cand(p.enterprise, p, m, score)
+            hitters.append(p)
+            _consider(judged, notice, p, facts, now, text, score)
+    # An enterprise of the same trade as one that matches covers what it covers, whatever its words:
+    # two cleaning co-ops, one writing « nettoyage de bâtiments », the other « entretien ménager »,
+    # together take a contract too big for either. It borrows the matching enterprise's phrases.
+    for p in profiles:
+        if p.enterprise.id in judged or not p.enterprise.consortium_willing:
+            continue
+        kin = [h for h in hitters if same_trade(p, h)]
+        if kin:
+            borrowed = replace(p, keywords=p.keywords + tuple(k for h in kin for k in h.keywords if k.found_in(text)),
+                               unspsc=p.unspsc + tuple(c for h in kin for c in h.unspsc),
+                               enterprise=replace(p.enterprise, unspsc=p.enterprise.unspsc + tuple(c for h in kin for c in h.enterprise.unspsc)))
+            score, reason = capability(notice, borrowed, text)
+            if reason.ok:
+                _consider(judged, notice, borrowed, facts, now, text, score)
     if not judged:
         return Proposal(notice.id, why_fr="aucune entreprise ne correspond à cet avis", why_en="no enterprise matches this notice")
     needs, need_masks = _needs(notice, judged)

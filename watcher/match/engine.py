@@ -12,12 +12,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..models import Enterprise, Match, Notice
+from ..models import Enterprise, Match, Notice, Reason
 from ..rules.requirements import RequirementRules
 from ..money import Rates
 from ..rules.thresholds import Thresholds
 from . import Profile, compile_profile, notice_text
 from . import _code as unspsc_levels
+from .consortia import propose
 from .requirements import Requirements, extract
 from .text import Phrase
 from .verdict import PLACEHOLDER_AMOUNT, Facts, judge, notice_facts
@@ -141,7 +142,7 @@ class Judge:
         ids = list(self.profiles) if enterprise_ids is None else list(enterprise_ids)
         text = notice_text(notice)
         facts = self.facts(notice, as_published=now is None)
-        return [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids]
+        return self._with_partners(notice, [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids], facts, now)
 
     def judge_candidates(self, notice: Notice, enterprise_ids: Iterable[str] | None = None,
                          now: datetime | None = None) -> list[Match]:
@@ -156,7 +157,26 @@ class Judge:
         if not ids:
             return []
         facts = self.facts(notice, as_published=now is None)
-        return [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids]
+        return self._with_partners(notice, [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids], facts, now)
+
+    def _with_partners(self, notice: Notice, matches: list[Match], facts: Facts, now: datetime | None) -> list[Match]:
+        """A consortium verdict only where a team with this enterprise exists among the willing
+        enterprises on file; otherwise `no`, with the reason "no_partner" (where the hub could recruit:
+        the coordinator's digest lists them). Teams are searched only for such verdicts: they are few."""
+        if not any(m.verdict == "consortium" for m in matches):
+            return matches
+        proposal = propose(notice, facts, list(self.profiles.values()), now=now)
+        teamed = {e for t in proposal.teams for e in t.members}
+        out = []
+        for m in matches:
+            if m.verdict == "consortium" and m.enterprise_id not in teamed:
+                why_fr = proposal.why_fr or "aucune équipe ne réunit capacité, régions et chef de file"
+                why_en = proposal.why_en or "no team brings together capacity, regions and a lead"
+                m = Match(m.notice_id, m.enterprise_id, 0.0, "no", m.reasons + (Reason(
+                    "no_partner", False, f"trop grand seul et aucun partenaire possible au dossier : {why_fr}",
+                    f"too big alone and no possible partner on file: {why_en}", level="no"),))
+            out.append(m)
+        return out
 
     def judge_all(self, notices: Iterable[Notice], now: datetime | None = None,
                   include_no: bool = False) -> Iterator[tuple[Notice, Match]]:

@@ -102,7 +102,10 @@ def _title_words(segment: str) -> list[str]:
     """Folded words with elided « d' » kept as « d » (a preposition), other elisions dropped."""
     out = []
     folded = fold(segment)
-    for m in re.finditer(r"[0-9a-z]+('?)|[()\[\]]", folded):
+    for m in re.finditer(r"[0-9a-z]+('?)|[()\[\],]", folded):
+        if m.group() == ",":
+            out.append(",")
+            continue
         if m.group() in "()[]":
             out.append("(")  # a parenthesis cuts a chunk, like a preposition: « (phase 2) » is a detail
             continue
@@ -114,20 +117,28 @@ def _title_words(segment: str) -> list[str]:
 
 
 def _chunks(segment: str) -> tuple[Chunk, ...]:
-    """A title segment cut at prepositions, each chunk with its role (see the module docstring)."""
+    """A title segment cut at prepositions, each chunk with its role (see the module docstring). A
+    chunk coordinated with the head (« Service d'entretien et de conciergerie ») is a head too."""
     pieces: list[list[str]] = [[]]
+    coordinated: list[bool] = [False]
+    joined = False  # the last word was « et », « ou » or a comma: what follows is coordinated
     for w in _title_words(segment):
         if (w in _PREPOSITIONS or w == "(") and pieces[-1]:
             pieces.append([])
-        elif w == "(":
-            continue
+            coordinated.append(joined and w != "(")
+        elif w in ("(", ","):
+            pass
         elif w not in STOPWORDS and not _CODE.match(w):
             pieces[-1].append(term(w))
-    pieces = [p for p in pieces if p]
+        joined = w in ("et", "ou", ",")
     out: list[Chunk] = []
     head_found = False
-    for p in pieces:
-        if head_found:
+    for p, coord in zip(pieces, coordinated):
+        if not p:
+            continue
+        if head_found and coord and out and out[-1].role in ("head", "other"):
+            out.append(Chunk(tuple(p), out[-1].role))  # « … et de conciergerie »: the same role
+        elif head_found:
             out.append(Chunk(tuple(p), "after"))
         elif next((t for t in p if t not in PROCUREMENT_WORDS), "") in ANOTHER_TRADE:  # « Services professionnels »
             out.append(Chunk(tuple(p), "other"))
@@ -151,7 +162,8 @@ def _object_statement(description: str) -> str:
 def read_notice(title: str, description: str = "") -> NoticeText:
     segments = [s for s in _SEGMENT.split(title or "") if s and s.strip()]
     chunked = tuple(c for c in (_chunks(s) for s in segments) if c)
-    other = tuple(next(t for t in c.terms if t in ANOTHER_TRADE) for seg in chunked for c in seg if c.role == "other")
+    other = tuple(t for seg in chunked for c in seg if c.role == "other"
+                  for t in c.terms[:len(c.terms)] if t in ANOTHER_TRADE)[:3]
     obj = _object_statement(description)
     object_line = " " + " ".join(term(w) for w in words(obj) if w not in STOPWORDS) + " "
     head = _head_words(segments[0]) if segments else []
@@ -174,6 +186,8 @@ def _head_words(segment: str) -> list[str]:
         if w in _PREPOSITIONS or w == "(":
             if out and not all(term(x) in PROCUREMENT_WORDS for x in out):
                 break
+            continue
+        if w == ",":
             continue
         if w not in STOPWORDS and not _CODE.match(w):
             out.append(w)

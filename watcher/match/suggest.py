@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from ..models import METHODS, Enterprise, Notice
+from ..text import fold, term
+from .evidence import read_notice
 from .text import normalize
 
 __all__ = ["SuggestedProfile", "suggest_profile", "suggest_profiles", "to_toml", "title_words", "latest_versions",
@@ -51,8 +53,8 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 def title_words(title: str) -> list[tuple[str, str]]:
-    """(normalised, as written lower-cased) for each word of a title, in order; digits dropped."""
-    return [(normalize(w).strip(), w.casefold()) for w in _WORD.findall(title)]
+    """(folded, as written lower-cased) for each word of a title, in order; digits dropped."""
+    return [(fold(w).replace("'", ""), w.casefold()) for w in _WORD.findall(title)]
 
 
 def notice_date(notice: Notice) -> date | None:
@@ -151,7 +153,7 @@ def _proper_nouns(notices: list[Notice]) -> frozenset[str]:
         if sum(w.isupper() for w in words) > len(words) / 2:
             continue  # an all-caps title says nothing about proper nouns
         for w in words[1:]:
-            key = normalize(w).strip()
+            key = fold(w).replace("'", "")
             seen[key] += 1
             caps[key] += w[0].isupper()
     return frozenset(k for k, c in caps.items() if c > 0.6 * seen[k])
@@ -161,7 +163,12 @@ def _terms(title: str, proper: frozenset[str]) -> dict[str, str]:
     """Candidate keywords of a title: normalised form -> as written. Unigrams and adjacent bigrams."""
     words = title_words(title)
     out: dict[str, str] = {}
-    ok = [len(w) > 2 and w not in STOP_WORDS and w not in proper for w, _ in words]
+    # Only words of what the title buys (its heads, as the matcher reads them): « Entretien sanitaire
+    # - Pavillon du parc de la Rivière-du-Moulin » gives « entretien sanitaire », not the place, and
+    # « Déneigement de l'écocentre » gives « déneigement », never « écocentre ».
+    # The first segment only: later ones name the place (« … - Centre socioculturel »).
+    heads = {t for seg in read_notice(title).title_chunks[:1] for c in seg if c.role in ("head", "procurement") for t in c.terms}
+    ok = [len(w) > 2 and w not in STOP_WORDS and w not in proper and term(w) in heads for w, _ in words]
     for i, (w, raw) in enumerate(words):
         if ok[i] and w not in GENERIC_WORDS:
             out.setdefault(w, raw)

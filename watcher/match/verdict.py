@@ -261,6 +261,8 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
                  "consortium" if value <= ent.max_value * CONSORTIUM_VALUE else "no")
         if facts.estimated and facts.low is not None and facts.low <= ent.max_value:
             level = "stretch"  # the estimate's range still reaches the capacity
+        elif facts.open_ended and level != "no":
+            level = "check"  # nothing published, only the method's floor: a question for the documents, not a team
         reasons.append(_r("value", False, f"{_money(value)} au-delà de votre capacité ({_money(ent.max_value)}){tag_fr}",
                           f"{_money(value)} above your capacity ({_money(ent.max_value)}){tag_en}", level))
     elif (ent.min_value is not None and value < ent.min_value and not facts.open_ended

@@ -1,0 +1,116 @@
+"""Award sections from real SEAO data: the week's awards in the trade, a renewal dated by a real
+contract's end date (and not before that date was published), the social-economy marks, limits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from watcher.collect import open_source_file
+from watcher.collect.seao_xml import parse
+from watcher.match import compile_profile
+from watcher.match.awards import (RENEWAL_FROM, RENEWAL_TO, buyers_to_meet, forecast, fresh_awards, in_trade, is_award,
+                                  lead_key, renewals, social_marks, week_leads)
+from watcher.match.buyers import buyer_leads
+from watcher.models import FinalContract, Notice
+from watcher.rules import load_enterprises
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "demo" / "seao"
+DATA = ROOT / "tests" / "data" / "awards"
+
+
+def _read(path: Path) -> list:
+    with open_source_file(path) as stream:
+        return list(parse(stream, str(path)))
+
+
+@pytest.fixture(scope="module")
+def profiles():
+    return {e.id: e for e in load_enterprises(ROOT / "rules")}
+
+
+@pytest.fixture(scope="module")
+def march_2018():
+    return [n for n in _read(DEMO / "AvisRevisions_20180301_20180331.xml.gz") if isinstance(n, Notice)]
+
+
+@pytest.fixture(scope="module")
+def beauharnois():
+    """Notice 1010541 (Ville de Beauharnois, cleaning of its city hall, invitation, 2015-12-09) and
+    its final contract (ended 2017-11-30, published 2018-11-06)."""
+    notices = [n for n in _read(DEMO / "AvisRevisions_20181101_20181130.xml.gz") if isinstance(n, Notice)]
+    finals = [f for f in _read(DATA / "Contrats_20181101_20181130.excerpt.xml") if isinstance(f, FinalContract)]
+    assert [f.notice_id for f in finals] == ["seao:1010541"]
+    return notices, finals
+
+
+def test_fresh_awards_of_the_week_are_real_awards_in_the_trade_and_regions(march_2018, profiles):
+    coop = profiles["coop-entretien-horizon"]
+    found = fresh_awards(march_2018, coop, date(2018, 1, 29), date(2018, 2, 5))
+    [award] = [a for a in found if a.notice.id == "seao:1133143"]  # SAAQ, cleaning, invitation, 45 400 $
+    assert award.suppliers == ("9348 3311 Québec Inc",) and award.amount == pytest.approx(45400)
+    assert "a confié à 9348 3311 Québec Inc (appel d'offres sur invitation, 45 400 $)" in award.why_fr
+    assert "gave it to 9348 3311 Québec Inc (invitation to tender, 45 400 $)" in award.why_en
+    profile = compile_profile(coop)
+    for a in found:  # every one is an award published that week, in the trade by the matcher's own test
+        assert is_award(a.notice) and in_trade(a.notice, profile)
+        assert date(2018, 1, 29) <= a.notice.published_at.date() < date(2018, 2, 5)
+    # Outside the enterprise's regions: the same award is not shown.
+    assert not [a for a in fresh_awards(march_2018, replace(coop, regions=("01",)), date(2018, 1, 29), date(2018, 2, 5))
+                if a.notice.id == "seao:1133143"]
+
+
+def test_renewal_forecast_from_a_real_contract_end_date(beauharnois, profiles):
+    notices, finals = beauharnois
+    coop = profiles["coop-entretien-horizon"]
+    due = renewals(notices, finals, coop, date(2019, 3, 1))
+    [r] = [r for r in due if r.notice_id == "seao:1010541"]
+    # 2015-12-09 -> 2017-11-30 is 722 days: the successor, from 2017-11-30, ends about 2019-11-22.
+    assert r.basis == "contract_end" and r.expected == date(2019, 11, 22)
+    assert r.window == (date(2019, 10, 23), date(2019, 12, 22))
+    assert date(2019, 3, 1) + RENEWAL_FROM <= r.expected <= date(2019, 3, 1) + RENEWAL_TO
+    assert r.incumbent == "Les Services d'entretien Valpro inc." and r.buyer == "Ville de Beauharnois"
+    assert "terminé le 2017-11-30, 24 mois" in r.why_fr and "ended on 2017-11-30, 24 months" in r.why_en
+    # Before the Contrats file published that end date (2018-11-06), it is not used: no peeking.
+    early = [r for r in forecast(notices, finals, coop, date(2018, 11, 1)) if r.notice_id == "seao:1010541"]
+    assert all(r.basis != "contract_end" for r in early)
+    # Too soon (under 3 months) or too far (over 9 months) is not "à renouveler bientôt".
+    assert not [r for r in renewals(notices, finals, coop, date(2019, 10, 1)) if r.notice_id == "seao:1010541"]
+    assert not [r for r in renewals(notices, finals, coop, date(2018, 12, 1)) if r.notice_id == "seao:1010541"]
+
+
+def test_social_economy_marks_and_ranking(march_2018, profiles):
+    notices = {n.id: n for n in _read(DEMO / "AvisRevisions_20180701_20180731.xml.gz") if isinstance(n, Notice)}
+    # A real notice about the social economy's access to public markets is marked by its words.
+    assert social_marks(notices["seao:1133264"]) == ("économie sociale",)
+    coop = profiles["coop-entretien-horizon"]
+    award = next(n for n in march_2018 if n.id == "seao:1133143")
+    assert social_marks(award) == ()
+    winner = next(b.neq for b in award.bidders if b.winner)
+    assert winner, "the real winner has a NEQ"
+    # With the winner among the hub's enterprises, the award is marked and ranked first.
+    found = fresh_awards(march_2018, coop, date(2018, 1, 1), date(2018, 4, 1), hub_neqs=frozenset({winner}))
+    assert found[0].notice.id == "seao:1133143" and found[0].social == (f"NEQ {winner}",)
+    assert "économie sociale : NEQ" in found[0].why_fr
+    # A buyer that already gave this trade to the hub comes first among buyers to meet.
+    leads = buyer_leads(march_2018, coop, award.published_at)
+    assert len(leads) >= 2
+    ranked = buyers_to_meet(leads, frozenset({winner}))
+    assert ranked[0].buyer.startswith("Société de l'assurance automobile du Québec")
+
+
+def test_each_section_has_a_limit_a_more_count_and_goes_out_once(profiles):
+    notices = [n for path in sorted(DEMO.glob("AvisRevisions_*.xml.gz")) for n in _read(path) if isinstance(n, Notice)]
+    awards = max((fresh_awards(notices, replace(p, regions=("*",)), date(2018, 1, 1), date(2020, 1, 1))
+                  for p in profiles.values()), key=len)  # two years of real awards in one trade
+    assert len(awards) >= 3
+    week = week_leads(awards, [], [], sent=set(), limits={"awards": 2})
+    assert len(week.awards) == 2 and dict(week.more) == {"awards": len(awards) - 2}
+    sent = {lead_key(a) for a in week.awards}
+    again = week_leads(awards, [], [], sent=sent, limits={"awards": 2})
+    assert not sent & {lead_key(a) for a in again.awards}
+    assert again.awards[0] == awards[2]

@@ -41,10 +41,10 @@ DEFAULT_NOTICES = REPO / ".." / "shared" / "data" / "notices"
 DEFAULT_RULES = REPO / "rules" / "requirements.toml"
 STEM = "seao-notices-fr-2025-01"
 DEFAULT_SENTENCES = REPO / "tests" / "data" / "requirements" / "sentences.jsonl"
-SENTENCE_KEYS = (*LABEL_KEYS, "applies_from")
-EMPTY: dict[str, Any] = {k: None for k in LABEL_KEYS} | {
+SENTENCE_KEYS = (*LABEL_KEYS, "performance_bond_amount", "site_visit_required", "applies_from")
+EMPTY: dict[str, Any] = {k: None for k in SENTENCE_KEYS} | {
     "bid_bond": "not_stated", "performance_bond": "not_stated", "bid_bond_forms": [], "rbq_licence": False,
-    "amp_authorisation": False, "revenu_quebec_attestation": False, "applies_from": {}}
+    "amp_authorisation": False, "revenu_quebec_attestation": False, "site_visit_required": False, "applies_from": {}}
 
 
 def load(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -197,11 +197,10 @@ def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None
     as at its publication (backtests, the demo); the daemon passes the current time. Only the
     enterprises whose trade a notice asks for are judged (CandidateIndex): `include_no` adds their
     `no` verdicts, not the thousands of "not your trade" ones, except for one notice and one enterprise."""
-    judge = judge or judge_for(engine, rulebook)
     ids = [e.id for e in rulebook.enterprises if enterprise_id in (None, e.id)]
     full = bool(notice_id and enterprise_id)  # one pair asked for: judge it even outside its trade
     if now is None and not full:  # as published: verdicts do not depend on the clock, keep them
-        refresh_verdicts(engine, rulebook, judge)
+        refresh_verdicts(engine, rulebook, judge)  # builds a judge (reads the award history) only if needed
         order = {e: i for i, e in enumerate(ids)}
         who = None if enterprise_id is None else ids  # all: no list of thousands of ids in the query
         with engine.connect() as conn:  # a page of notices at a time, with their verdicts
@@ -215,6 +214,7 @@ def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None
                     for m in sorted(kept.get(notice.id, ()), key=lambda m: order[m.enterprise_id]):
                         yield notice, m
         return
+    judge = judge or judge_for(engine, rulebook)
     with engine.connect() as conn:
         for notice in repo.load_notices(conn, ids=[notice_id] if notice_id else None, since=since):
             if not full and notice.closing_at is not None and notice.closing_at < now:

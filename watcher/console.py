@@ -184,8 +184,9 @@ def notice_verdicts(engine: Engine, rulebook: Rulebook, notice_id: str) -> tuple
     judge = app.judge_for(engine, rulebook)
     notice = found[0]
     judged = judge.judge(notice, None, now=None)
-    order = {"realistic": 0, "stretch": 1, "consortium": 2, "no": 3}
-    pairs = sorted(((rulebook.enterprise(m.enterprise_id), m) for m in judged), key=lambda em: (order[em[1].verdict], -em[1].score))
+    order = {v: i for i, v in enumerate(bt.VERDICTS)}  # best first
+    pairs = sorted(((rulebook.enterprise(m.enterprise_id), m) for m in judged),
+                   key=lambda em: (order.get(em[1].verdict, len(order)), -em[1].score))
     return notice, pairs, judge.facts(notice)
 
 

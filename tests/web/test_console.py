@@ -104,7 +104,7 @@ def test_edit_with_an_error_then_fix_see_the_diff_and_save(site, client, csrf):
     line = next(i for i, l in enumerate(broken.splitlines(), 1) if l.startswith("max_value"))
     assert r.status_code == 422 and f"{COOP}.toml:{line}: capacity.max_value" in r.text
     assert 'value="save"' not in r.text  # no save before a clean check
-    fixed = original.replace("max_value = 250000", "max_value = 2000000")
+    fixed = original.replace('regions = ["06", "13", "15", "16"]', 'regions = ["06", "13", "16"]')  # no more Laurentides
     assert fixed != original
     r = client.post(f"/console/enterprises/{COOP}/edit", data={"csrf": csrf, "text": fixed, "action": "check"})
     assert r.status_code == 200 and "gains" in r.text and 'value="save"' in r.text
@@ -257,3 +257,31 @@ def test_console_diff_equals_the_full_backtest_of_rules_test(site):
         assert fast.gains + fast.losses == len(slow)
         moved += len(slow)
     assert moved >= 5  # the edits do move verdicts: the comparison is not between two empty lists
+
+
+def test_notice_search_by_text_buyer_region_code_and_dates(client, csrf):
+    def ids(query: str) -> set[str]:
+        return set(re.findall(r'href="/console/notices/(seao[^"]+)"', client.get("/console/notices?" + query).text))
+
+    assert ids("q=entretien+ménager") >= {"seao%3A992292", "seao%3A849011"}
+    assert ids("buyer=mont-laurier") >= {"seao%3A992292", "seao%3A849011"}
+    assert ids("buyer=mont-laurier&region=15&code=S9") == {"seao%3A992292", "seao%3A849011"}
+    assert "seao%3A849011" in ids("buyer=mont-laurier&code=9111")  # an UNSPSC prefix of its 91111601
+    assert ids("buyer=mont-laurier&since=2016-01-01") == {"seao%3A992292"}
+    before = ids("buyer=mont-laurier&until=2016-01-01")
+    assert "seao%3A849011" in before and "seao%3A992292" not in before
+    assert ids("buyer=mont-laurier&region=06") == set()
+    # LIKE wildcards typed by a user match only themselves ("55330-523_RÉNO…"), not every one of the 119 notices
+    assert len(ids("q=%25")) == 0 and 0 < len(ids("q=_")) < 10
+    assert "Date invalide" in client.get("/console/notices?since=2016-13-45").text
+
+
+def test_every_console_template_compiles(site):
+    """A typo in a template rarely used (a proposal card, a refused mail) must fail here, not in use."""
+    from watcher.web import Context
+
+    env = Context(site[0], site[1]).templates.env
+    names = [n for n in env.list_templates() if n.endswith(".html")]
+    assert len(names) >= 10
+    for name in names:
+        env.get_template(name)

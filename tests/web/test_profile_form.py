@@ -39,10 +39,9 @@ def test_the_form_in_the_console_checks_shows_the_diff_and_saves(site, client, c
     r = client.post(f"/console/enterprises/{COOP}/edit", data=data | {"f:capacity.max_value": "beaucoup"})
     line = next(i for i, l in enumerate(original.splitlines(), 1) if l.startswith("max_value"))
     assert r.status_code == 422 and f"{COOP}.toml:{line}: capacity.max_value" in r.text
-    # a smaller capacity: the diff shows what it loses (as published, raising it gains nothing on these
-    # notices: their values were not published, so they stay stretches whatever the capacity)
-    r = client.post(f"/console/enterprises/{COOP}/edit", data=data | {"f:capacity.max_value": "20000"})
-    assert r.status_code == 200 and re.search(r"pertes : [1-9]", r.text)
+    r = client.post(f"/console/enterprises/{COOP}/edit", data=data | {"f:capacity.max_value": "300000",
+                                                                       "f:match.regions": "06\n13\n16"})
+    assert r.status_code == 200 and re.search(r"pertes : [1-9]", r.text)  # its Laurentides notices
     checked = re.search(r'name="checked" value="([0-9a-f]{64})"', r.text).group(1)
     text = re.search(r'<textarea id="text"[^>]*>(.*?)</textarea>', r.text, re.S).group(1)
     from html import unescape
@@ -51,4 +50,5 @@ def test_the_form_in_the_console_checks_shows_the_diff_and_saves(site, client, c
                     data={"csrf": csrf, "text": unescape(text), "action": "save", "checked": checked})
     assert r.status_code == 200 and "Profil enregistré" in r.text
     saved = path.read_text()
-    assert "max_value = 20000   # un contrat annuel" in saved and saved.count("#") == original.count("#")
+    assert "max_value = 300000   # un contrat annuel" in saved and saved.count("#") == original.count("#")
+    assert 'regions = ["06", "13", "16"]' in saved

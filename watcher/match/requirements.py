@@ -151,6 +151,10 @@ _TAKES = {"bid_bond": {"percent": "bid_bond_percent", "money": "bid_bond_amount"
           "min_experience": {"years": "min_experience_years"}}
 
 
+# Flags whose name alone on a line is a section title, not a requirement ("Autorisation de contracter").
+_PERMITS = ("rbq_licence", "amp_authorisation", "revenu_quebec_attestation")
+
+
 # --- the document ----------------------------------------------------------------------------
 
 class _Doc:
@@ -294,8 +298,8 @@ def extract(text: str, rules: RequirementRules) -> Requirements:
 
     for name in FLAGS:
         group = groups[name]
-        ok = [m for m in doc.find(group.required)
-              if not doc.vetoed(m, group) and not doc.says_none(m) and not doc.heading(m)]
+        ok = [m for m in doc.find(group.required)  # a title names a permit, a line "Visite obligatoire" asks it
+              if not doc.vetoed(m, group) and not doc.says_none(m) and not (name in _PERMITS and doc.heading(m))]
         if ok:
             result[name] = True
             evidence[name] = doc.quote(ok[0].start(), ok[0].end())

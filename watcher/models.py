@@ -136,6 +136,7 @@ class Enterprise:
     unspsc: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()  # other schemes' code prefixes as "SCHEME:prefix" ("CPV:9091", "GSIN:N7050")
     sells: tuple[str, ...] = ()  # "goods", "services", "construction"; () = any
     regions: tuple[str, ...] = ("*",)
     min_value: float | None = None

@@ -151,3 +151,22 @@ def test_consortium_only_with_a_partner_on_file_and_partners_share_a_trade_not_a
     both = {m.enterprise_id: m for m in Judge(_rulebook(horizon, proprete)).judge(notice)}
     assert both["horizon"].verdict == "consortium"
     assert not any(r.criterion == "no_partner" for r in both["horizon"].reasons)
+
+
+def test_a_profile_naming_another_scheme_matches_its_codes():
+    """UK Contracts Finder codes its notices in CPV (tests/data/ocds/publishers, real release): a profile
+    that names "CPV:45" (construction work) finds it, through the candidate index too; "CPV:9091"
+    (cleaning) does not."""
+    from watcher.collect.ocds import parse
+
+    path = ROOT / "tests" / "data" / "ocds" / "publishers" / "gb-contractsfinder-release.json"
+    with path.open("rb") as stream:
+        (notice,) = [n for n in parse(stream, path.name) if isinstance(n, Notice)]
+    assert any(c.scheme == "CPV" and c.code == "45000000" for c in notice.codes)
+    builder = _ent((), id="builder", codes=("CPV:45",), regions=("*",))
+    cleaner = _ent((), id="cleaner", codes=("CPV:9091",), regions=("*",))
+    _, r = capability(notice, compile_profile(builder), notice_text(notice))
+    assert r.ok and "CPV:45" in r.fr
+    assert not capability(notice, compile_profile(cleaner), notice_text(notice))[1].ok
+    judge_ = Judge(_rulebook(builder, cleaner))
+    assert judge_.index.candidates(notice, notice_text(notice)) == {"builder"}

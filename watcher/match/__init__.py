@@ -59,6 +59,7 @@ class Profile:
     unspsc: tuple[str, ...] = ()  # codes without their trailing "00" levels: "76111500" -> "761115"
     sells: frozenset[str] | None = None  # goods / services / construction; None = any
     vocabulary: frozenset[str] = frozenset()  # every term of its keywords
+    scheme_codes: tuple[tuple[str, str], ...] = ()  # (SCHEME, prefix) of other classification schemes
 
 
 def _code(code: str) -> str:
@@ -80,6 +81,7 @@ def compile_profile(enterprise: Enterprise) -> Profile:
         unspsc=tuple(_code(c) for c in enterprise.unspsc),
         sells=frozenset(enterprise.sells) or None,
         vocabulary=frozenset(t for k in enterprise.keywords for t in terms(k.rstrip("*"))),
+        scheme_codes=tuple((c.split(":", 1)[0].upper(), c.split(":", 1)[1].upper()) for c in enterprise.codes if ":" in c),
     )
 
 
@@ -97,11 +99,24 @@ def _where(hit_where: str) -> tuple[str, str]:
             "description": ("description", "description")}[hit_where]
 
 
+def _code_label(profile_code: str, notice_code: str, lang: str) -> str:
+    if ":" in profile_code:  # another scheme: "CPV:9091"
+        return profile_code
+    if _code(notice_code).startswith(_code(profile_code)):
+        return f"UNSPSC {profile_code}"
+    return f"UNSPSC {profile_code} ({'code parent' if lang == 'fr' else 'parent code'} {notice_code})"
+
+
 def unspsc_hits(profile: Profile, notice: Notice) -> list[tuple[str, str, float]]:
     """(profile code, notice code, weight): the code itself or below it 0.5 (a longer shared prefix
     a little more); the notice's code one level above the profile's 0.3 (a notice coded "building
-    cleaning" 76111500 for a profile of "office cleaning" 76111501)."""
+    cleaning" 76111500 for a profile of "office cleaning" 76111501). Codes of other schemes the
+    profile names ("CPV:9091", "GSIN:N7050") match by prefix within their scheme, weight 0.45."""
     out = []
+    for scheme, prefix in profile.scheme_codes:
+        for c in notice.codes:
+            if c.scheme.upper() == scheme and c.code.upper().startswith(prefix):
+                out.append((f"{scheme}:{prefix}", f"{scheme}:{c.code}", 0.45))
     for raw in notice.unspsc:
         n = _code(raw)
         for p, written in zip(profile.unspsc, profile.enterprise.unspsc):
@@ -123,7 +138,7 @@ def capability(notice: Notice, profile: Profile, text: str | None = None) -> tup
     hits = find(text, profile.keywords)
     codes = unspsc_hits(profile, notice)
     cat_hits = sorted(profile.categories.intersection(notice.categories))
-    category_only_profile = not ent.keywords and not ent.unspsc
+    category_only_profile = not ent.keywords and not ent.unspsc and not ent.codes
     title_hits = [h for h in hits if h.where != "description"]
     desc_hits = [h for h in hits if h.where == "description"]
     score = 0.0
@@ -135,10 +150,10 @@ def capability(notice: Notice, profile: Profile, text: str | None = None) -> tup
     if cat_hits:
         score += 0.2 if category_only_profile else 0.05
     found = [f"« {h.phrase} » ({_where(h.where)[0]})" for h in hits] + \
-        [f"UNSPSC {p}" + ("" if _code(n).startswith(_code(p)) else f" (code parent {n})") for p, n, _ in codes] + \
+        [_code_label(p, n, "fr") for p, n, _ in codes] + \
         [f"catégorie {c}" for c in cat_hits]
     found_en = [f'"{h.phrase}" ({_where(h.where)[1]})' for h in hits] + \
-        [f"UNSPSC {p}" + ("" if _code(n).startswith(_code(p)) else f" (parent code {n})") for p, n, _ in codes] + \
+        [_code_label(p, n, "en") for p, n, _ in codes] + \
         [f"category {c}" for c in cat_hits]
     another = sorted(set(text.other_trade))
     if another and not title_hits and ent.keywords:  # a profile of codes or categories only has no words to compare

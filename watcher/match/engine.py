@@ -82,6 +82,7 @@ class CandidateIndex:
         self.prefix_words: dict[str, list[tuple[Phrase, str]]] = {}
         self.unspsc: dict[str, set[str]] = {}
         self.unspsc_parent: dict[str, set[str]] = {}
+        self.schemes: dict[tuple[str, str], set[str]] = {}  # ("CPV", "9091") -> enterprise ids
         self.categories: dict[str, set[str]] = {}
         for p in profiles:
             ent = p.enterprise
@@ -95,7 +96,9 @@ class CandidateIndex:
                 self.unspsc.setdefault(code, set()).add(ent.id)
                 if len(code) > 2:  # a notice coded one level above the profile's code is evidence too
                     self.unspsc_parent.setdefault(code[:-2], set()).add(ent.id)
-            if not ent.keywords and not ent.unspsc:
+            for scheme, prefix in p.scheme_codes:
+                self.schemes.setdefault((scheme, prefix), set()).add(ent.id)
+            if not ent.keywords and not ent.unspsc and not ent.codes:
                 for category in p.categories:
                     self.categories.setdefault(category, set()).add(ent.id)
         self.prefix_lengths = sorted({len(w) for w in self.prefix_words})
@@ -116,6 +119,11 @@ class CandidateIndex:
             found |= self.unspsc_parent.get(code, set())
         for category in notice.categories:
             found |= self.categories.get(category.upper(), set())
+        if self.schemes:
+            for c in notice.codes:
+                code = c.code.upper()
+                for length in range(1, len(code) + 1):
+                    found |= self.schemes.get((c.scheme.upper(), code[:length]), set())
         return found
 
 

@@ -131,6 +131,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "categories": Field("texts", "SEAO category codes such as S9, G15, C01, listed in watcher/codes.py", _category),
         "unspsc": Field("texts", 'UNSPSC prefixes of 2 to 8 digits, e.g. "7611"',
                          _pattern(r"\d{2,8}", "préfixe UNSPSC", "UNSPSC prefix")),
+        "codes": Field("texts", 'codes of other classification schemes as "SCHEME:prefix", e.g. "CPV:9091", "GSIN:N7050"',
+                       _pattern(r"[A-Za-z][A-Za-z0-9_-]*:[A-Za-z0-9.]+", "code « SCHÉMA:préfixe »", '"SCHEME:prefix" code')),
         "keywords": Field("texts", "non-empty words or phrases", _nonblank),
         "exclude": Field("texts", "non-empty words or phrases", _nonblank),
         "sells": Field("texts", "goods, services, construction: what the enterprise sells (default: any)", _one_of("goods", "services", "construction"), nonempty=True),
@@ -169,7 +171,7 @@ def _whole_file(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     out = []
     match, cap = data.get("match", {}), data.get("capacity", {})
     if isinstance(match, dict):
-        if not any(match.get(k) for k in ("categories", "unspsc", "keywords")):
+        if not any(match.get(k) for k in ("categories", "unspsc", "keywords", "codes")):
             out.append(("match", "indiquez au moins une catégorie, un préfixe UNSPSC ou un mot-clé",
                         "give at least one of match.categories, match.unspsc, match.keywords"))
         regions = match.get("regions")

@@ -253,7 +253,9 @@ def bench_matching(base: list[Notice], rulebook: Rulebook, quick: bool) -> None:
     naive_pairs = [naive_prefiltered(judge, n) for n in naive_sample]
     naive = (time.perf_counter() - start) * n_notices / len(naive_sample)
     fast_pairs = [judge.judge_candidates(n) for n in naive_sample]
-    assert naive_pairs == fast_pairs, "the index must judge exactly the pairs the naive loop judges"
+    # the index may judge a few more pairs (candidates that then fail the trade test): same matches
+    assert [[m for m in ms if m.is_match] for ms in naive_pairs] == [[m for m in ms if m.is_match] for ms in fast_pairs], \
+        "the index must find every match the naive loop finds"
     note = "" if len(sample) == n_notices else f", {len(sample):,} notices timed and extrapolated"
     row("matching 10,000 profiles x 10,000 notices (synthetic)",
         f"{fast:.1f} s ({judged * n_notices // len(sample):,} pairs judged in full{note}); naive loop with the cheap "

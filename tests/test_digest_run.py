@@ -22,13 +22,18 @@ FEB_2018 = ROOT / "demo" / "seao" / "AvisRevisions_20180201_20180228.xml.gz"
 FIRST_RUN = datetime(2018, 2, 5, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def setup(tmp_path, store_url, smtp_server):
+def _config(tmp_path, store_url, smtp_server, rules: Path = ROOT / "rules", extra: str = "") -> Path:
     path = tmp_path / "config.toml"
     path.write_text(
-        f'[database]\nurl = "{store_url}"\n[paths]\nrules = "{ROOT / "rules"}"\ntemplates = "{ROOT / "templates"}"\n'
+        f'[database]\nurl = "{store_url}"\n[paths]\nrules = "{rules}"\ntemplates = "{ROOT / "templates"}"\n'
         f'[delivery]\nbackend = "smtp"\nsender = "Veille <veille@example.org>"\n'
-        f'[delivery.smtp]\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n', encoding="utf-8")
+        f'[delivery.smtp]\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n' + extra, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path, store_url, smtp_server):
+    path = _config(tmp_path, store_url, smtp_server)
     cfg = load_config(path)
     engine = open_store(cfg.database_url)
     assert not app.import_paths(engine, [FEB_2018]).errors
@@ -155,12 +160,7 @@ def test_coordinator_digest_lists_notices_with_no_partner_on_file(tmp_path, stor
     shutil.copytree(ROOT / "rules", rules)
     horizon = rules / "enterprises" / "coop-entretien-horizon.toml"
     horizon.write_text(horizon.read_text(encoding="utf-8").replace("max_value = 250000", "max_value = 20000"), encoding="utf-8")
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[database]\nurl = "{store_url}"\n[paths]\nrules = "{rules}"\ntemplates = "{ROOT / "templates"}"\n'
-        f'[delivery]\nbackend = "smtp"\nsender = "Veille <veille@example.org>"\n'
-        f'[delivery.smtp]\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\n'
-        f'[daemon]\ncoordinator_email = "coordination@example.org"\n', encoding="utf-8")
+    path = _config(tmp_path, store_url, smtp_server, rules, '[daemon]\ncoordinator_email = "coordination@example.org"\n')
     cfg = load_config(path)
     engine = open_store(cfg.database_url)
     assert not app.import_paths(engine, [FEB_2018]).errors

@@ -163,7 +163,7 @@ def read_notice(title: str, description: str = "") -> NoticeText:
     segments = [s for s in _SEGMENT.split(title or "") if s and s.strip()]
     chunked = tuple(c for c in (_chunks(s) for s in segments) if c)
     other = tuple(t for seg in chunked for c in seg if c.role == "other"
-                  for t in c.terms[:len(c.terms)] if t in ANOTHER_TRADE)[:3]
+                  for t in c.terms if t in ANOTHER_TRADE)[:3]
     obj = _object_statement(description)
     object_line = " " + " ".join(term(w) for w in words(obj) if w not in STOPWORDS) + " "
     head = _head_words(segments[0]) if segments else []

@@ -94,13 +94,13 @@ def notice_facts(notice: Notice, thresholds: Thresholds, extracted: object | Non
     without a call publishes its amount with it: that one is kept)."""
     buyer = buyer_type(notice)
     on = (notice.published_at or notice.as_of or datetime.now(MONTREAL)).astimezone(MONTREAL).date()
-    if (notice.currency or "") != BASE:  # never judge pounds or pesos as dollars (issue 14)
-        return _foreign_facts(notice, rates, on, buyer, extracted)
-    nature = notice.nature if notice.nature in ("goods", "services", "construction") else "services"
     value = known_value(notice)
     if as_published and not awarded_without_call(notice.notice_type, notice.source):
         stated = notice.estimated_value
         value = stated if stated is not None and stated > PLACEHOLDER_AMOUNT else None
+    if (notice.currency or "") != BASE:  # never judge pounds or pesos as dollars (issue 14)
+        return _foreign_facts(notice, value, rates, on, buyer, extracted)
+    nature = notice.nature if notice.nature in ("goods", "services", "construction") else "services"
     low, high, estimated, open_ended = None, None, False, False
     if value is not None:
         basis_fr, basis_en = ("valeur estimée de l'avis", "notice's estimate") if value == notice.estimated_value else (
@@ -127,10 +127,12 @@ def notice_facts(notice: Notice, thresholds: Thresholds, extracted: object | Non
     return Facts(value, low, high, estimated, basis_fr, basis_en, buyer, reqs, open_ended)
 
 
-def _foreign_facts(notice: Notice, rates: Rates | None, on, buyer: str, extracted: object | None) -> Facts:
-    """A value in another currency: converted with the dated rate of rules/rates.toml, else unknown.
-    Québec's thresholds and the buyer's history say nothing of it, so nothing is estimated or inferred."""
-    stated, currency = known_value(notice), notice.currency or "?"
+def _foreign_facts(notice: Notice, stated: float | None, rates: Rates | None, on, buyer: str,
+                   extracted: object | None) -> Facts:
+    """A value in another currency (`stated`, as the caller may know it: without look-ahead when judged as
+    published): converted with the dated rate of rules/rates.toml, else unknown. Québec's thresholds and
+    the buyer's history say nothing of it, so nothing is estimated or inferred."""
+    currency = notice.currency or "?"
     value = convert(stated, notice.currency, rates, on=on)
     rate = rates.rate(currency, on) if rates and value is not None else None
     if rate is not None:

@@ -5,8 +5,8 @@ Usage: python benchmarks/weekly_replay.py [SEAO_XML_DIR]   (default ../shared/da
 For each week of 2019 (52 weeks from Tuesday 2019-01-01) and each example profile of
 rules/enterprises/, the digest's sections are rebuilt as the weekly run would have built them,
 seeing only what was published by the end of that week (notices by their publication date, final
-contracts by theirs), with what went out in earlier weeks remembered (each lead once; a buyer
-again after a quarter), and the same limits as the mail:
+contracts by theirs), with what went out in earlier weeks remembered (each lead once; one buyer a
+week, again after a quarter at the earliest), and the same limits as the mail:
 - open calls: notices published that week, not already awarded, judged as on their publication
   day by the digest's Judge (thresholds, requirement phrases, award history) as realistic,
   stretch or consortium;
@@ -65,7 +65,7 @@ def main() -> int:
     print(f"{len(notices)} notices, {len(finals)} final contracts, {len(enterprises)} profiles; "
           f"in trade: {', '.join(f'{k} {len(v)}' for k, v in trade.items())}; loaded in {time.perf_counter() - t0:.1f} s")
     counts: dict[str, dict[str, int]] = {e.id: defaultdict(int) for e in enterprises}
-    sent: dict[str, set[str]] = {e.id: set() for e in enterprises}
+    sent: dict[str, dict[str, date]] = {e.id: {} for e in enterprises}
     examples: dict[str, list[str]] = defaultdict(list)
     for week in range(WEEKS):
         start = START + timedelta(days=7 * week)
@@ -82,7 +82,7 @@ def main() -> int:
             leads = week_leads(fresh_awards(history, ent, start, end, hub),
                                renewals(history, seen_finals, ent, today, hub),
                                buyers_to_meet(buyer_leads(history, ent, at), hub), sent[ent.id], hub, today=today)
-            sent[ent.id] |= {lead_key(x, today) for x in (*leads.awards, *leads.renewals, *leads.buyers)}
+            sent[ent.id].update({lead_key(x): today for x in (*leads.awards, *leads.renewals, *leads.buyers)})
             got = {"open": bool(opens), "awards": bool(leads.awards), "renewals": bool(leads.renewals),
                    "buyers": bool(leads.buyers)}
             for k, v in got.items():

@@ -27,7 +27,7 @@ from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
 from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, renewals,
-                           stored_lead_key, week_leads)
+                           stored_lead_key, week_leads, with_buyer_regions)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -469,7 +469,7 @@ class _BuyerLeads:
         replaying it. One buyer a week, again after a quarter at the earliest; awards and renewals once."""
         if any(r.get("lead") and r["lead"] > now - LEADS_EVERY for r in sent.values()):
             return WeekLeads()  # this week's leads went out already; the rest waits for next week
-        history_ = self._history_of(enterprise)
+        history_ = with_buyer_regions(self._history_of(enterprise))  # leads only: matching keeps unknown regions
         if self._finals is None:
             with self.engine.connect() as conn:
                 self._finals = load_final_contracts(conn)
@@ -488,7 +488,8 @@ class _BuyerLeads:
         profile = compile_profile(enterprise)
         return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub),
                           renewals(history_, self._finals, profile, today, hub),
-                          buyers_to_meet(buyer_leads(history_, enterprise, at), hub), done, hub, today=today)
+                          buyers_to_meet(buyer_leads(history_, enterprise, at), hub, enterprise.max_value), done, hub,
+                          today=today)
 
 
 def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime,

@@ -13,7 +13,8 @@ from watcher.collect import open_source_file
 from watcher.collect.seao_xml import parse
 from watcher.match import compile_profile
 from watcher.match.awards import (BUYER_AGAIN, RENEWAL_FROM, RENEWAL_TO, buyers_to_meet, forecast, fresh_awards,
-                                  in_trade, is_award, lead_key, renewals, social_marks, stored_lead_key, week_leads)
+                                  in_trade, is_award, lead_key, renewals, social_marks, stored_lead_key, week_leads,
+                                  with_buyer_regions)
 from watcher.match.buyers import buyer_leads
 from watcher.models import FinalContract, Notice
 from watcher.rules import load_enterprises
@@ -138,3 +139,30 @@ def test_one_buyer_a_week_new_ones_first_then_again_after_a_quarter(profiles):
     # A key stored by an earlier version (per quarter) still counts as that buyer sent.
     old = f"{lead_key(buyers[0])}@2019Q4"
     assert stored_lead_key(old) == lead_key(buyers[0]) and stored_lead_key("seao:1") == "seao:1"
+
+
+def test_buyers_to_meet_are_within_reach_and_in_the_enterprise_regions(profiles):
+    """Real 2016-2019 buyers of cleaning: a buyer known only from a public tender far above the
+    enterprise's capacity is not one to meet; a notice with no region is read in its buyer's usual
+    regions (seao:1201463, « Entretien ménager - 270, 14e Avenue Est, Senneterre », states none; the
+    SQI's Abitibi direction delivers in Abitibi in its other notices)."""
+    notices = [n for path in sorted(DEMO.glob("AvisRevisions_*.xml.gz")) for n in _read(path) if isinstance(n, Notice)]
+    coop = profiles["coop-entretien-horizon"]
+    now = datetime(2019, 2, 12, tzinfo=timezone.utc)
+    senneterre = next(n for n in notices if n.id == "seao:1201463")
+    assert senneterre.regions == ()
+    filled = with_buyer_regions(notices)
+    assert next(n for n in filled if n.id == "seao:1201463").regions == ("08",)
+    assert sum(a.regions != b.regions for a, b in zip(notices, filled)) < len(notices) // 20  # only the unknown ones
+    abitibi = "SQI-Direction immobilière Abitibi"
+    assert any(b.buyer.startswith(abitibi) for b in buyer_leads(notices, coop, now))
+    leads = buyer_leads(filled, coop, now)
+    assert leads and not any(b.buyer.startswith(abitibi) for b in leads)
+    # Capacity: the buyers kept bought by gré à gré or invitation, or once within 250 000 $.
+    kept = buyers_to_meet(leads, capacity=coop.max_value)
+    dropped = [b for b in leads if b not in kept]
+    assert dropped and kept
+    assert all(b.min_amount > coop.max_value and set(dict(b.by_method)) <= {"public", "other"} for b in dropped)
+    assert all(set(dict(b.by_method)) & {"gre_a_gre", "invitation"} or (b.min_amount or 0) <= coop.max_value
+               for b in kept)
+    assert len(buyers_to_meet(leads)) == len(leads)  # no capacity stated: every buyer of the trade

@@ -20,7 +20,7 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ..codes import METHOD_LABELS, awarded_without_call
@@ -31,7 +31,7 @@ from .suggest import latest_versions, notice_date
 from .text import Phrase, normalize
 
 __all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "fresh_awards", "forecast", "renewals", "social_marks",
-           "buyers_to_meet", "week_leads", "lead_key", "stored_lead_key", "BUYER_AGAIN", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
+           "buyers_to_meet", "with_buyer_regions", "week_leads", "lead_key", "stored_lead_key", "BUYER_AGAIN", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
 
 # Words of a notice that mark a social clause or a market reserved to the social economy.
 SOCIAL_PHRASES = ("économie sociale", "entreprise d'insertion", "entreprises d'insertion", "clause sociale",
@@ -164,6 +164,20 @@ def _buyer_key(notice: Notice) -> str:
     return notice.buyer_id or normalize(notice.buyer_name).strip()
 
 
+def with_buyer_regions(notices: Iterable[Notice]) -> list[Notice]:
+    """The notices, those that state no region given the regions their buyer states in the others.
+    A notice without a region passes every region rule (unknown is not outside); 2 % of SEAO's do,
+    and they would reach every enterprise's leads. A buyer delivers where it usually does: the
+    SQI's Abitibi direction in Abitibi, a town in its town."""
+    notices = list(notices)
+    known: dict[str, set[str]] = defaultdict(set)
+    for n in notices:
+        if n.regions:
+            known[_buyer_key(n)].update(n.regions)
+    return [replace(n, regions=tuple(sorted(known[key]))) if not n.regions and (key := _buyer_key(n)) in known else n
+            for n in notices]
+
+
 def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterprise: Enterprise | Profile,
              today: date, until: date | None = None, hub_neqs: frozenset[str] = frozenset()) -> list[Renewal]:
     """Every purchase in the trade expected after `today` (up to `until`, default 3 years), one per
@@ -273,13 +287,21 @@ def hub_neqs_of(enterprises: Sequence[Enterprise]) -> frozenset[str]:
     return frozenset(e.neq for e in enterprises if e.neq)
 
 
-def buyers_to_meet(leads: Iterable[BuyerLead], hub_neqs: frozenset[str] = frozenset()) -> list[BuyerLead]:
-    """"Acheteurs à rencontrer": buyers of the trade, most likely to call first. Those that already
-    gave such contracts to the hub's enterprises come first, then those that buy it by gré à gré or
-    invitation (they choose whom to ask, below the public threshold), then the others."""
+def buyers_to_meet(leads: Iterable[BuyerLead], hub_neqs: frozenset[str] = frozenset(),
+                   capacity: float | None = None) -> list[BuyerLead]:
+    """"Acheteurs à rencontrer": buyers of the trade worth a call, most likely first. A buyer is worth
+    it when it chooses whom to ask (it bought the trade by gré à gré or invitation, below the public
+    threshold), or already gave it to the hub's enterprises, or made a purchase within the
+    enterprise's `capacity` (its largest contract): a buyer that only ran public tenders far above
+    what the enterprise can take is not one to meet. Those of the hub first, then the direct buyers."""
     def direct(lead: BuyerLead) -> bool:
         return any(m in ("gre_a_gre", "invitation") for m, _ in lead.by_method)
-    return sorted(leads, key=lambda lead: (not buyer_is_social(lead, hub_neqs), not direct(lead), -lead.score, lead.buyer))
+
+    def within_reach(lead: BuyerLead) -> bool:
+        return capacity is None or lead.min_amount is None or lead.min_amount <= capacity
+
+    kept = [lead for lead in leads if buyer_is_social(lead, hub_neqs) or direct(lead) or within_reach(lead)]
+    return sorted(kept, key=lambda lead: (not buyer_is_social(lead, hub_neqs), not direct(lead), -lead.score, lead.buyer))
 
 
 def buyer_is_social(lead: BuyerLead, hub_neqs: frozenset[str]) -> bool:

@@ -263,44 +263,54 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             pairs[m.enterprise_id].append((notice, m))  # a `no` outside the trade is neither sent nor counted
     co = co_bids(engine, rulebook.enterprises)
     leads = _BuyerLeads(engine, judge_now, judge=judge)
-    plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
     chosen = set(only) if only is not None else None
     outcomes: list[DigestOutcome] = []
-    for ent in rulebook.enterprises:
-        if (chosen is not None and ent.id not in chosen) or ent.id in stopped:
-            continue
-        try:  # one enterprise's digest that cannot be built or rendered never stops the others
-            plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
-            if plan is not None:
+    helps = {"fr": cfg.digest.profile_help, "en": cfg.digest.profile_help_en}
+
+    def rendered() -> Iterator[tuple[Digest, EmailMessage, dict[str, list[str]]]]:
+        """Each enterprise's digest, planned and rendered when it is its turn: one at a time in memory."""
+        for ent in rulebook.enterprises:
+            if (chosen is not None and ent.id not in chosen) or ent.id in stopped:
+                continue
+            try:  # one enterprise's digest that cannot be built or rendered never stops the others
+                plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
+                if plan is None:
+                    continue
                 digest, reasons = plan
-                msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to,
-                                      {"fr": cfg.digest.profile_help, "en": cfg.digest.profile_help_en})
-                plans.append((digest, msg, reasons))
-        except Exception as exc:  # noqa: BLE001 - recorded for this enterprise and reported
-            error = f"digest non construit / digest not built: {type(exc).__name__}: {exc}"
-            outcomes.append(DigestOutcome(ent.id, 0, 0, "", ok=False, error=error))
-            if preview_dir is None:
-                with engine.begin() as conn:
-                    repo.record_failure(conn, ent.id, None, error, permanent=False)
+                msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, helps)
+            except Exception as exc:  # noqa: BLE001 - recorded for this enterprise and reported
+                error = f"digest non construit / digest not built: {type(exc).__name__}: {exc}"
+                outcomes.append(DigestOutcome(ent.id, 0, 0, "", ok=False, error=error))
+                if preview_dir is None:
+                    with engine.begin() as conn:
+                        repo.record_failure(conn, ent.id, None, error, permanent=False)
+                continue
+            yield digest, msg, reasons
+
     if preview_dir is not None:
         box = Outbox(preview_dir)
-        for digest, msg, _ in plans:
+        for digest, msg, _ in rendered():
             where = box.deliver(msg)
             Path(where).with_suffix(".html").write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
             outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, where))
         return outcomes
-    holder, claimed = claims.new_holder(), []
-    for plan in plans:  # claimed in the database: two active daemons never send the same digest
-        refused = claims.claim(engine, plan[0].enterprise.id, plan[2], holder, planned_at)
-        if refused is None:
-            claimed.append(plan)
-        else:
-            outcomes.append(DigestOutcome(plan[0].enterprise.id, 0, 0, "", ok=False, error=refused))
-    plans = claimed
-    by_id = {msg["Message-ID"]: (digest, reasons) for digest, msg, reasons in plans}
+    holder = claims.new_holder()
+    in_flight: dict[str, tuple[Digest, dict[str, list[str]]]] = {}  # claimed, result not yet known
+    tried: list[Digest] = []  # for the coordinator's report: the digests (teams kept), not their mails
+    coordinated = bool(cfg.daemon.coordinator_email)
+
+    def claimed() -> Iterator[EmailMessage]:
+        """Claimed in the database just before sending: two active daemons never send the same digest."""
+        for digest, msg, reasons in rendered():
+            refused = claims.claim(engine, digest.enterprise.id, reasons, holder, planned_at)
+            if refused is not None:
+                outcomes.append(DigestOutcome(digest.enterprise.id, 0, 0, "", ok=False, error=refused))
+                continue
+            in_flight[msg["Message-ID"]] = (digest, reasons)
+            yield msg
 
     def record(msg: EmailMessage, result: DeliveryResult) -> None:
-        digest, reasons = by_id[msg["Message-ID"]]
+        digest, reasons = in_flight.pop(msg["Message-ID"])
         with engine.begin() as conn:
             if result.ok:
                 for reason, ids in reasons.items():
@@ -308,27 +318,32 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             if not result.ok or result.refused:
                 repo.record_failure(conn, digest.enterprise.id, msg["Message-ID"], result.error or "refused", result.permanent)
             claims.release(conn, [digest.enterprise.id], holder, sent=result.ok)
-
-    try:
-        results = deliver([msg for _, msg, _ in plans], cfg.delivery, on_result=record)
-    finally:  # what was not sent (no connection at all, an error): free for the next run at once
-        with engine.begin() as conn:
-            claims.release(conn, [d.enterprise.id for d, _, _ in plans], holder)
-    for (digest, _, _), result in zip(plans, results):
         outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok,
                                       result.error, result.permanent, result.refused))
-    if cfg.daemon.coordinator_email:
+        if coordinated:  # what the report reads; the rest (facts, leads) goes with the mail
+            tried.append(replace(digest, extra={"teams": digest.extra.get("teams", {})}))
+
+    try:
+        deliver(claimed(), cfg.delivery, on_result=record)
+    finally:  # what was not sent (no connection at all, an error): free for the next run at once
+        if in_flight:
+            with engine.begin() as conn:
+                claims.release(conn, [d.enterprise.id for d, _ in in_flight.values()], holder)
+    order = {e.id: i for i, e in enumerate(rulebook.enterprises)}
+    outcomes.sort(key=lambda o: order.get(o.enterprise_id, len(order)))  # as planned, whatever finished first
+    if coordinated:
         # where the hub could recruit: notices too big for one enterprise with no partner on file;
         # and who had nothing to act on this time
         no_partner = [(n, m) for ps in pairs.values() for n, m in ps if any(r.criterion == "no_partner" for r in m.reasons)]
-        served = {d.enterprise.id for d, _, _ in plans if d.items}
+        tried.sort(key=lambda d: order[d.enterprise.id])
+        served = {d.enterprise.id for d in tried if d.items}
         idle = [e.id for e in rulebook.enterprises if e.id not in served and e.id not in stopped]
-        msg = coordinator_digest(engine, cfg, plans, now, no_partner=no_partner, idle=idle)
+        msg = coordinator_digest(engine, cfg, tried, now, no_partner=no_partner, idle=idle)
         result = deliver([msg], cfg.delivery)[0]
         if result.ok:
             with engine.begin() as conn:
                 repo.mark_failures_reported(conn, [int(x) for x in msg["X-Watcher-Failures"].split()] if msg["X-Watcher-Failures"] else [])
-        outcomes.append(DigestOutcome("coordinator", sum(len(d.items) for d, _, _ in plans), 0, result.where, result.ok, result.error))
+        outcomes.append(DigestOutcome("coordinator", sum(len(d.items) for d in tried), 0, result.where, result.ok, result.error))
     return outcomes
 
 
@@ -487,7 +502,7 @@ class _BuyerLeads:
                           buyers_to_meet(buyer_leads(history_, enterprise, at), hub), done, hub, today=today)
 
 
-def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime,
+def coordinator_digest(engine: Engine, cfg: Config, plans: list[Digest], now: datetime,
                        no_partner: list[tuple[Notice, Match]] = (), idle: list[str] = ()) -> EmailMessage:
     """The coordinator's mail: per enterprise what went out, the teams proposed, the notices too big
     for one enterprise with no partner on file (where the hub can recruit: the enterprise is not told
@@ -496,7 +511,7 @@ def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime,
     from .store.runs import statuses
 
     lines_fr = [f"Envois de la veille — {now.astimezone(MONTREAL):%Y-%m-%d %H:%M}", ""]
-    for digest, _, _ in plans:
+    for digest in plans:
         counts = Counter(i.match.verdict for i in digest.items)
         lines_fr.append(f"- {digest.enterprise.name} ({digest.enterprise.id}) : {counts['realistic']} réalistes, "
                         f"{counts['stretch']} avec effort, {counts['consortium']} en consortium, "

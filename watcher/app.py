@@ -3,7 +3,9 @@ lives in collect/, store/, match/ and digest/."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -41,6 +43,8 @@ from .sources import load_sources  # noqa: F401  (strict loader, kept for caller
 from .store import feedback as feedback_store
 from .store import claims, repo, verdicts, writing
 from .store.contracts import load_final_contracts
+
+log = logging.getLogger("watcher.digest")
 
 MONTREAL = ZoneInfo("America/Montreal")
 
@@ -252,6 +256,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     restart never sends it twice and loses nothing. Then the coordinator's digest, if configured."""
     planned_at = datetime.now(timezone.utc)  # wall clock, even when `now` is given: digest claims compare it
     now = now or planned_at
+    clock = _StageClock()
     judge = judge_for(engine, rulebook)
     renderer = Renderer(cfg.templates_dir, links_for(cfg.web))
     with engine.connect() as conn:
@@ -261,8 +266,10 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
         if m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons):  # what _plan_digest reads:
             pairs[m.enterprise_id].append((notice, m))  # a `no` outside the trade is neither sent nor counted
+    clock.lap("judging")
     co = co_bids(engine, rulebook.enterprises)
-    leads = _BuyerLeads(engine, judge_now, judge=judge)
+    leads = _BuyerLeads(engine, judge_now, judge=judge, clock=clock)
+    clock.lap("planning")
     chosen = set(only) if only is not None else None
     outcomes: list[DigestOutcome] = []
     helps = {"fr": cfg.digest.profile_help, "en": cfg.digest.profile_help_en}
@@ -273,11 +280,14 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             if (chosen is not None and ent.id not in chosen) or ent.id in stopped:
                 continue
             try:  # one enterprise's digest that cannot be built or rendered never stops the others
+                clock.lap("sending")
                 plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
+                clock.lap("planning")
                 if plan is None:
                     continue
                 digest, reasons = plan
                 msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, helps)
+                clock.lap("rendering", count=True)
             except Exception as exc:  # noqa: BLE001 - recorded for this enterprise and reported
                 error = f"digest non construit / digest not built: {type(exc).__name__}: {exc}"
                 outcomes.append(DigestOutcome(ent.id, 0, 0, "", ok=False, error=error))
@@ -286,6 +296,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
                         repo.record_failure(conn, ent.id, None, error, permanent=False)
                 continue
             yield digest, msg, reasons
+        clock.lap("sending")
 
     if preview_dir is not None:
         box = Outbox(preview_dir)
@@ -293,6 +304,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             where = box.deliver(msg)
             Path(where).with_suffix(".html").write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
             outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, where))
+        clock.report()
         return outcomes
     holder = claims.new_holder()
     in_flight: dict[str, tuple[Digest, dict[str, list[str]]]] = {}  # claimed, result not yet known
@@ -329,6 +341,8 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
         if in_flight:
             with engine.begin() as conn:
                 claims.release(conn, [d.enterprise.id for d, _ in in_flight.values()], holder)
+    clock.lap("sending")
+    clock.report()
     order = {e.id: i for i, e in enumerate(rulebook.enterprises)}
     outcomes.sort(key=lambda o: order.get(o.enterprise_id, len(order)))  # as planned, whatever finished first
     if coordinated:
@@ -345,6 +359,32 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
                 repo.mark_failures_reported(conn, [int(x) for x in msg["X-Watcher-Failures"].split()] if msg["X-Watcher-Failures"] else [])
         outcomes.append(DigestOutcome("coordinator", sum(len(d.items) for d in tried), 0, result.where, result.ok, result.error))
     return outcomes
+
+
+class _StageClock:
+    """Wall time per stage of a digest run, for one progress line (`watcher --verbose digest`):
+    planning, rendering and sending interleave (each digest is sent as it is rendered), so each
+    lap is charged to the stage it ends; buyer leads are part of planning, also shown alone."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.spent: Counter[str] = Counter()
+        self.rendered = 0
+
+    def lap(self, stage: str, count: bool = False) -> None:
+        now = time.perf_counter()
+        self.spent[stage] += now - self.last
+        self.last = now
+        self.rendered += count
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.spent[stage] += seconds
+
+    def report(self) -> None:
+        s = self.spent
+        log.info("digest run: judging %.1f s, planning %.1f s (of which buyer and award leads %.1f s), rendering %.1f s "
+                 "(%d digests, %.1f ms each), sending %.1f s", s["judging"], s["planning"], s["leads"], s["rendering"],
+                 self.rendered, 1000 * s["rendering"] / max(1, self.rendered), s["sending"])
 
 
 def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pairs: list[tuple[Notice, Match]],
@@ -444,8 +484,9 @@ class _BuyerLeads:
     """Buyer leads for the monthly "buyers to contact" section, the history read once per run and
     only if some digest needs it. As of `as_of`, or of the newest stored notice when replaying history."""
 
-    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3, judge: Judge | None = None) -> None:
-        self.engine, self.as_of, self.limit, self.judge = engine, as_of, limit, judge
+    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3, judge: Judge | None = None,
+                 clock: _StageClock | None = None) -> None:
+        self.engine, self.as_of, self.limit, self.judge, self.clock = engine, as_of, limit, judge, clock
         self._history: list[Notice] | None = None
         self._finals: list[FinalContract] | None = None
         self._by_enterprise: dict[str, list[Notice]] | None = None
@@ -484,6 +525,14 @@ class _BuyerLeads:
         replaying it. A buyer comes back each quarter; awards and renewals come once."""
         if any(r.get("lead") and r["lead"] > now - LEADS_EVERY for r in sent.values()):
             return WeekLeads()  # this week's leads went out already; the rest waits for next week
+        started = time.perf_counter()
+        try:
+            return self._week(enterprise, now, sent, hub)
+        finally:
+            if self.clock is not None:
+                self.clock.add("leads", time.perf_counter() - started)
+
+    def _week(self, enterprise: Enterprise, now: datetime, sent: dict[str, dict[str, datetime]], hub: frozenset[str]) -> WeekLeads:
         history_ = self._history_of(enterprise)
         if self._finals is None:
             with self.engine.connect() as conn:

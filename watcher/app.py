@@ -28,7 +28,7 @@ from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
-from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, renewals,
+from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, may_lead, renewals,
                            week_leads)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
@@ -262,10 +262,22 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     with engine.connect() as conn:
         stopped = feedback_store.unsubscribed(conn)  # one-click unsubscribes: no mail at all for them
     contacts = {e.id: (e.name, e.emails, e.consortium_share_contact) for e in rulebook.enterprises}
-    pairs: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
+    coordinated = bool(cfg.daemon.coordinator_email)
+    # What _plan_digest reads, and no more (issue 16: a replay of 600k notices held every pair):
+    # the matches it may show; of the `no` in the trade, which criterion set each aside (counted
+    # only); a `no` outside the trade is neither sent nor counted. With a coordinator, the pairs
+    # with no partner on file (where the hub can recruit), in enterprise order.
+    shown: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
+    set_aside: dict[str, list[tuple[str, str]]] = {e.id: [] for e in rulebook.enterprises}
+    no_partner: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
     for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
-        if m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons):  # what _plan_digest reads:
-            pairs[m.enterprise_id].append((notice, m))  # a `no` outside the trade is neither sent nor counted
+        in_trade = m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons)
+        if m.is_match:
+            shown[m.enterprise_id].append((notice, m))
+        elif in_trade:
+            set_aside[m.enterprise_id].append((notice.id, next((r.criterion for r in m.reasons if not r.ok), "other")))
+        if coordinated and in_trade and any(r.criterion == "no_partner" for r in m.reasons):
+            no_partner[m.enterprise_id].append((notice, m))
     clock.lap("judging")
     co = co_bids(engine, rulebook.enterprises)
     leads = _BuyerLeads(engine, judge_now, judge=judge, clock=clock)
@@ -281,7 +293,8 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
                 continue
             try:  # one enterprise's digest that cannot be built or rendered never stops the others
                 clock.lap("sending")
-                plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
+                plan = _plan_digest(engine, cfg, judge, ent, shown[ent.id], set_aside[ent.id], co, contacts, now,
+                                    judge_now, leads)
                 clock.lap("planning")
                 if plan is None:
                     continue
@@ -309,7 +322,6 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     holder = claims.new_holder()
     in_flight: dict[str, tuple[Digest, dict[str, list[str]]]] = {}  # claimed, result not yet known
     tried: list[Digest] = []  # for the coordinator's report: the digests (teams kept), not their mails
-    coordinated = bool(cfg.daemon.coordinator_email)
 
     def claimed() -> Iterator[EmailMessage]:
         """Claimed in the database just before sending: two active daemons never send the same digest."""
@@ -348,11 +360,10 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     if coordinated:
         # where the hub could recruit: notices too big for one enterprise with no partner on file;
         # and who had nothing to act on this time
-        no_partner = [(n, m) for ps in pairs.values() for n, m in ps if any(r.criterion == "no_partner" for r in m.reasons)]
         tried.sort(key=lambda d: order[d.enterprise.id])
         served = {d.enterprise.id for d in tried if d.items}
         idle = [e.id for e in rulebook.enterprises if e.id not in served and e.id not in stopped]
-        msg = coordinator_digest(engine, cfg, tried, now, no_partner=no_partner, idle=idle)
+        msg = coordinator_digest(engine, cfg, tried, now, no_partner=[p for ps in no_partner.values() for p in ps], idle=idle)
         result = deliver([msg], cfg.delivery)[0]
         if result.ok:
             with engine.begin() as conn:
@@ -387,18 +398,17 @@ class _StageClock:
                  self.rendered, 1000 * s["rendering"] / max(1, self.rendered), s["sending"])
 
 
-def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pairs: list[tuple[Notice, Match]],
-                 co: set[frozenset[str]], contacts: dict, now: datetime,
+def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, shown: list[tuple[Notice, Match]],
+                 set_aside: list[tuple[str, str]], co: set[frozenset[str]], contacts: dict, now: datetime,
                  judge_now: datetime | None, leads: _BuyerLeads | None = None) -> tuple[Digest, dict[str, list[str]]] | None:
-    """The enterprise's digest and, per delivery reason, the notice ids it carries."""
+    """The enterprise's digest and, per delivery reason, the notice ids it carries. `shown`: its
+    matches; `set_aside`: (notice id, deciding criterion) of the `no` verdicts in its trade."""
     with engine.connect() as conn:
         sent = repo.deliveries_by_notice(conn, ent.id)
         revisions = repo.revisions_of(conn, sent)
         earlier = {n.id: n for n in repo.load_notices(conn, ids=list(sent))} if sent else {}
-    fresh = [(n, m) for n, m in pairs if m.is_match and "new" not in sent.get(n.id, {})]
-    filtered = Counter(next((r.criterion for r in m.reasons if not r.ok), "other") for n, m in pairs
-                       if not m.is_match and "new" not in sent.get(n.id, {})
-                       and any(r.criterion == "capability" and r.ok for r in m.reasons))
+    fresh = [(n, m) for n, m in shown if "new" not in sent.get(n.id, {})]
+    filtered = Counter(criterion for notice_id, criterion in set_aside if "new" not in sent.get(notice_id, {}))
     reminders, amendments = [], []
     for notice_id, reasons in sent.items():
         notice = earlier.get(notice_id)
@@ -494,9 +504,10 @@ class _BuyerLeads:
 
     def _history_of(self, enterprise: Enterprise) -> list[Notice]:
         """The history `week` reads for one enterprise (issue 16: once per run, not once per enterprise).
-        With the run's judge: the notices its candidate index finds for the enterprise, read once for
-        every enterprise; each section keeps only notices in the trade (in_trade: the capability
-        test), and the index finds a superset of those, in the same order. Else the whole history."""
+        With the run's judge: the history read once for every enterprise, each notice kept for the
+        enterprises its candidate index finds (a superset of those in the trade, in the same order)
+        and that a lead section may use (may_lead: the loosest of their tests, so the same leads
+        from a third of the notices). Else the whole history."""
         if self.judge is None or enterprise.id not in self.judge.profiles:
             if self._history is None:
                 self._history = history(self.engine)
@@ -506,8 +517,10 @@ class _BuyerLeads:
             with self.engine.connect() as conn:
                 self._newest = repo.newest_publication(conn)
                 for notice in repo.load_notices(conn):
-                    for ent_id in self.judge.index.candidates(notice, notice_text(notice)):
-                        by_enterprise.setdefault(ent_id, []).append(notice)
+                    text = notice_text(notice)
+                    for ent_id in self.judge.index.candidates(notice, text):
+                        if may_lead(notice, self.judge.profiles[ent_id], text):
+                            by_enterprise.setdefault(ent_id, []).append(notice)
             self._by_enterprise = by_enterprise
         return self._by_enterprise.get(enterprise.id, [])
 

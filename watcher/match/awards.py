@@ -29,7 +29,7 @@ from .buyers import BuyerLead
 from .suggest import latest_versions, notice_date
 from .text import Phrase, normalize
 
-__all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "fresh_awards", "forecast", "renewals", "social_marks",
+__all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "may_lead", "fresh_awards", "forecast", "renewals", "social_marks",
            "buyers_to_meet", "week_leads", "lead_key", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
 
 # Words of a notice that mark a social clause or a market reserved to the social economy.
@@ -99,6 +99,19 @@ def in_trade(notice: Notice, profile: Profile, text: str | None = None) -> bool:
     if any(p.found_in(text) for p in profile.exclude):
         return False
     return capability(notice, profile, text)[1].ok
+
+
+def may_lead(notice: Notice, profile: Profile, text: str | None = None) -> bool:
+    """Could any lead section use the notice for this profile? The loosest of their tests (buyer
+    leads': region, exclusions, capability sure or only "check"; awards and renewals want it sure),
+    so a history cut to these notices gives the same leads: what a run keeps of the history."""
+    text = notice_text(notice) if text is None else text
+    if profile.regions is not None and notice.regions and not profile.regions.intersection(notice.regions):
+        return False
+    if any(p.found_in(text) for p in profile.exclude):
+        return False
+    reason = capability(notice, profile, text)[1]
+    return reason.ok or reason.level == "check"
 
 
 def social_marks(notice: Notice, hub_neqs: frozenset[str] = frozenset(), text: str | None = None) -> tuple[str, ...]:

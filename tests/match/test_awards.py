@@ -186,3 +186,22 @@ def test_a_contract_won_by_another_trade_firm_is_not_in_the_trade(profiles):
     assert supplier_trade(["Tremblay architectes", "Entretien ménager professionnel inc."]) is None
     assert supplier_trade(["Les Toitures Falardeau", "Lemay ingénieurs-conseils"]) == "toitures"
     assert supplier_trade([]) is None
+
+
+def test_a_renewal_dated_by_an_ocds_contract_period(profiles):
+    """The real SEAO JSON week of 2026-09-14: « Collecte, transport et valorisation des matelas et
+    sommiers », awarded 2026-08-27 to RECYC-MATELAS INC., its contract's period ending 2029-02-26. The
+    successor is due then: proposed 3 to 9 months before, not earlier."""
+    from watcher.collect.ocds import parse as parse_ocds
+
+    path = ROOT / "tests" / "data" / "ocds" / "hebdo_20260914_20260920_excerpt.json"
+    with open_source_file(path) as stream:
+        notices = [n for n in parse_ocds(stream, str(path)) if isinstance(n, Notice)]
+    mattresses = next(n for n in notices if n.id == "seao:20170025")
+    assert mattresses.contract_end == date(2029, 2, 26)
+    recup = replace(profiles["recuperation-rive-sud"], regions=("*",))
+    assert in_trade(mattresses, compile_profile(recup))
+    [due] = [r for r in renewals(notices, [], recup, date(2028, 8, 1)) if r.notice_id == "seao:20170025"]
+    assert (due.basis, due.expected, due.incumbent) == ("contract_end", date(2029, 2, 26), "RECYC-MATELAS INC.")
+    assert "2029-02-26" in due.why_fr and "30 mois" in due.why_fr
+    assert not [r for r in renewals(notices, [], recup, date(2028, 4, 1)) if r.notice_id == "seao:20170025"]

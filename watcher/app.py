@@ -27,7 +27,7 @@ from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
 from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, renewals,
-                           week_leads)
+                           stored_lead_key, week_leads, with_buyer_regions)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -368,7 +368,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pai
     if digest is None:
         return None
     reasons_map = {"new": [i.notice.id for i in digest.items], "reminder": [i.notice.id for i in digest.reminders],
-                   "lead": [lead_key(x, week.today) for x in (*week.awards, *week.renewals, *week.buyers)]}
+                   "lead": [lead_key(x) for x in (*week.awards, *week.renewals, *week.buyers)]}
     if week:  # the buyers' latest known contact persons (store/contacts.py), for awards, renewals and buyers
         digest.extra["buyer_contacts"] = buyer_contacts(
             engine, [a.notice.buyer_name for a in week.awards] + [r.buyer for r in week.renewals] + [b.buyer for b in week.buyers])
@@ -466,10 +466,10 @@ class _BuyerLeads:
     def week(self, enterprise: Enterprise, now: datetime, sent: dict[str, dict[str, datetime]], hub: frozenset[str]) -> WeekLeads:
         """The weekly award sections (issue 17): the week's awards in the trade, renewals due in 3 to 9
         months, buyers to meet; as of the digest's date, or of the end of the stored history when
-        replaying it. A buyer comes back each quarter; awards and renewals come once."""
+        replaying it. One buyer a week, again after a quarter at the earliest; awards and renewals once."""
         if any(r.get("lead") and r["lead"] > now - LEADS_EVERY for r in sent.values()):
             return WeekLeads()  # this week's leads went out already; the rest waits for next week
-        history_ = self._history_of(enterprise)
+        history_ = with_buyer_regions(self._history_of(enterprise))  # leads only: matching keeps unknown regions
         if self._finals is None:
             with self.engine.connect() as conn:
                 self._finals = load_final_contracts(conn)
@@ -480,11 +480,16 @@ class _BuyerLeads:
         else:
             at = min(now, max((n.published_at for n in history_ if n.published_at), default=now))
         today = at.astimezone(MONTREAL).date()
-        done = {k for k, reasons in sent.items() if "lead" in reasons}
+        done: dict[str, date] = {}
+        for k, reasons in sent.items():
+            if "lead" in reasons:
+                key, day = stored_lead_key(k), reasons["lead"].astimezone(MONTREAL).date()
+                done[key] = max(done.get(key, day), day)
         profile = compile_profile(enterprise)
         return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub),
                           renewals(history_, self._finals, profile, today, hub),
-                          buyers_to_meet(buyer_leads(history_, enterprise, at), hub), done, hub, today=today)
+                          buyers_to_meet(buyer_leads(history_, enterprise, at), hub, enterprise.max_value), done, hub,
+                          today=today)
 
 
 def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime,

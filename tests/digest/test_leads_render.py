@@ -55,7 +55,7 @@ def _leads(real_week, coop):
     due = renewals(notices, finals, coop, date(2019, 3, 1))
     buyers = buyers_to_meet(buyer_leads(notices, coop, datetime(2019, 3, 1, tzinfo=timezone.utc)))
     assert awards and due and buyers
-    return week_leads(awards, due, buyers, sent=set(), limits={"buyers": 1}, today=date(2019, 3, 1)), notices
+    return week_leads(awards, due, buyers, sent={}, limits={"buyers": 1}, today=date(2019, 3, 1)), notices
 
 
 def _names(notices, week, digest) -> list[str]:

@@ -175,3 +175,21 @@ def test_ics_has_each_realistic_closing_in_montreal_time(renderer, coop_digest, 
         event = by_uid[f"{notice.id}-closing@watcher"]
         assert event.decoded("dtstart") == notice.closing_at
         assert str(event["url"]) == notice.url and str(event["summary"]).startswith("Fermeture")
+
+
+def test_days_to_bid_are_counted_from_the_digest_date(renderer, seao):
+    """Judged as published, the matcher counts the days to bid from the publication (28 for Brossard);
+    the mail, sent 11 days later, says what is left, in its reasons as in its closing line."""
+    from datetime import datetime, timezone
+
+    from watcher.match.verdict import lead_time
+
+    judged = lead_time(seao.brossard, seao.coop.min_lead_days, seao.brossard.published_at)
+    assert judged.ok and judged.fr.startswith("28 jours pour soumissionner")
+    match = seao.match(seao.brossard, 0.9, "realistic", seao.region("16", "Montérégie"), judged)
+    sent_at = datetime(2019, 2, 4, 12, 0, tzinfo=timezone.utc)  # 17 days and 4 hours before closing
+    for lang, words in (("fr", "17 jours pour soumissionner"), ("en", "17 days to bid")):
+        digest = build_digest(replace(seao.coop, language=lang), [(seao.brossard, match)], sent_at, 25)
+        text, html = parts(renderer.render(digest, seao.sender))
+        assert words in text and words in html
+        assert "28 jours" not in text and "28 days" not in text

@@ -4,7 +4,7 @@ contract's end date (and not before that date was published), the social-economy
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,8 +12,9 @@ import pytest
 from watcher.collect import open_source_file
 from watcher.collect.seao_xml import parse
 from watcher.match import compile_profile
-from watcher.match.awards import (RENEWAL_FROM, RENEWAL_TO, buyers_to_meet, forecast, fresh_awards, in_trade, is_award,
-                                  lead_key, renewals, social_marks, week_leads)
+from watcher.match.awards import (BUYER_AGAIN, RENEWAL_FROM, RENEWAL_TO, buyers_to_meet, forecast, fresh_awards,
+                                  in_trade, is_award, lead_key, renewals, social_marks, stored_lead_key, week_leads,
+                                  with_buyer_regions)
 from watcher.match.buyers import buyer_leads
 from watcher.models import FinalContract, Notice
 from watcher.rules import load_enterprises
@@ -108,9 +109,60 @@ def test_each_section_has_a_limit_a_more_count_and_goes_out_once(profiles):
     awards = max((fresh_awards(notices, replace(p, regions=("*",)), date(2018, 1, 1), date(2020, 1, 1))
                   for p in profiles.values()), key=len)  # two years of real awards in one trade
     assert len(awards) >= 3
-    week = week_leads(awards, [], [], sent=set(), limits={"awards": 2})
+    week = week_leads(awards, [], [], sent={}, limits={"awards": 2})
     assert len(week.awards) == 2 and dict(week.more) == {"awards": len(awards) - 2}
-    sent = {lead_key(a) for a in week.awards}
-    again = week_leads(awards, [], [], sent=sent, limits={"awards": 2})
-    assert not sent & {lead_key(a) for a in again.awards}
+    sent = {lead_key(a): date(2019, 1, 1) for a in week.awards}
+    again = week_leads(awards, [], [], sent=sent, limits={"awards": 2}, today=date(2025, 1, 1))
+    assert not set(sent) & {lead_key(a) for a in again.awards}  # an award goes out once, however late
     assert again.awards[0] == awards[2]
+
+
+def test_one_buyer_a_week_new_ones_first_then_again_after_a_quarter(profiles):
+    """Real buyers of cleaning over 2018-2019: one a week, by rank; a buyer comes back only after
+    BUYER_AGAIN, and only once every buyer never proposed went out."""
+    notices = [n for path in sorted(DEMO.glob("AvisRevisions_*.xml.gz")) for n in _read(path) if isinstance(n, Notice)]
+    coop = profiles["coop-entretien-horizon"]
+    buyers = buyers_to_meet(buyer_leads(notices, coop, datetime(2020, 1, 1, tzinfo=timezone.utc)))
+    assert len(buyers) >= 4
+    sent: dict[str, date] = {}
+    day, shown = date(2020, 1, 7), []
+    for _ in range(len(buyers)):
+        week = week_leads([], [], buyers, sent, today=day)
+        assert len(week.buyers) == 1
+        shown.append(week.buyers[0])
+        sent[lead_key(week.buyers[0])] = day
+        day += timedelta(days=7)
+    assert shown == buyers  # every buyer once, in rank order, before any comes back
+    # The pool is spent: nothing until the first one sent is a quarter old, then the oldest first.
+    assert week_leads([], [], buyers, sent, today=date(2020, 1, 7) + BUYER_AGAIN - timedelta(days=1)).buyers == ()
+    assert week_leads([], [], buyers, sent, today=date(2020, 1, 7) + BUYER_AGAIN).buyers == (buyers[0],)
+    # A key stored by an earlier version (per quarter) still counts as that buyer sent.
+    old = f"{lead_key(buyers[0])}@2019Q4"
+    assert stored_lead_key(old) == lead_key(buyers[0]) and stored_lead_key("seao:1") == "seao:1"
+
+
+def test_buyers_to_meet_are_within_reach_and_in_the_enterprise_regions(profiles):
+    """Real 2016-2019 buyers of cleaning: a buyer known only from a public tender far above the
+    enterprise's capacity is not one to meet; a notice with no region is read in its buyer's usual
+    regions (seao:1201463, « Entretien ménager - 270, 14e Avenue Est, Senneterre », states none; the
+    SQI's Abitibi direction delivers in Abitibi in its other notices)."""
+    notices = [n for path in sorted(DEMO.glob("AvisRevisions_*.xml.gz")) for n in _read(path) if isinstance(n, Notice)]
+    coop = profiles["coop-entretien-horizon"]
+    now = datetime(2019, 2, 12, tzinfo=timezone.utc)
+    senneterre = next(n for n in notices if n.id == "seao:1201463")
+    assert senneterre.regions == ()
+    filled = with_buyer_regions(notices)
+    assert next(n for n in filled if n.id == "seao:1201463").regions == ("08",)
+    assert sum(a.regions != b.regions for a, b in zip(notices, filled)) < len(notices) // 20  # only the unknown ones
+    abitibi = "SQI-Direction immobilière Abitibi"
+    assert any(b.buyer.startswith(abitibi) for b in buyer_leads(notices, coop, now))
+    leads = buyer_leads(filled, coop, now)
+    assert leads and not any(b.buyer.startswith(abitibi) for b in leads)
+    # Capacity: the buyers kept bought by gré à gré or invitation, or once within 250 000 $.
+    kept = buyers_to_meet(leads, capacity=coop.max_value)
+    dropped = [b for b in leads if b not in kept]
+    assert dropped and kept
+    assert all(b.min_amount > coop.max_value and set(dict(b.by_method)) <= {"public", "other"} for b in dropped)
+    assert all(set(dict(b.by_method)) & {"gre_a_gre", "invitation"} or (b.min_amount or 0) <= coop.max_value
+               for b in kept)
+    assert len(buyers_to_meet(leads)) == len(leads)  # no capacity stated: every buyer of the trade

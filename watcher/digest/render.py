@@ -31,6 +31,7 @@ from ..codes import CATEGORIES, CATEGORIES_EN, METHOD_LABELS, REGIONS
 from ..collect.places import label as region_label
 from ..errors import ConfigError
 from ..limits import safe_url
+from ..match.verdict import lead_time
 from ..models import Digest, DigestItem, Reason
 from .links import Links
 
@@ -162,7 +163,7 @@ class Renderer:
 
     def _view(self, item: DigestItem, digest: Digest, t: dict[str, Any], lang: str, change: str = "") -> ItemView:
         """An item with what the caller computed about it (facts, team) and the days left."""
-        view = _item_view(item, t, lang)
+        view = _item_view(item, t, lang, digest.generated_at, digest.enterprise.min_lead_days)
         facts = digest.extra.get("facts", {}).get(item.notice.id)
         proposal = digest.extra.get("teams", {}).get(item.notice.id)
         value = view.value
@@ -215,11 +216,14 @@ class Renderer:
                                   f"digest.{LANGUAGES[0]}.toml: {', '.join(diff)}")
 
 
-def _item_view(item: DigestItem, t: dict[str, Any], lang: str) -> ItemView:
+def _item_view(item: DigestItem, t: dict[str, Any], lang: str, now: datetime, min_lead_days: int) -> ItemView:
+    """An item as the mail shows it. Judged as published, the days left to bid were counted from the
+    publication: the mail counts them from its own date, as its closing line does."""
     n, m = item.notice, item.match
     loc = t["locale"]
     url = safe_url(n.url)
-    reasons = " · ".join(("⚠ " if not r.ok else "") + _one_line(r.text(lang)) for r in m.reasons)
+    shown = [lead_time(n, min_lead_days, now) if r.criterion == "lead_time" else r for r in m.reasons]
+    reasons = " · ".join(("⚠ " if not r.ok else "") + _one_line(r.text(lang)) for r in shown)
     labels = CATEGORIES_EN if lang == "en" else CATEGORIES
     return ItemView(
         title=_one_line(n.title),

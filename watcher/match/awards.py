@@ -16,10 +16,11 @@ matcher improves these sections too.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ..codes import METHOD_LABELS, awarded_without_call
@@ -30,7 +31,7 @@ from .suggest import latest_versions, notice_date
 from .text import Phrase, normalize
 
 __all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "fresh_awards", "forecast", "renewals", "social_marks",
-           "buyers_to_meet", "week_leads", "lead_key", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
+           "buyers_to_meet", "with_buyer_regions", "week_leads", "lead_key", "stored_lead_key", "BUYER_AGAIN", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
 
 # Words of a notice that mark a social clause or a market reserved to the social economy.
 SOCIAL_PHRASES = ("économie sociale", "entreprise d'insertion", "entreprises d'insertion", "clause sociale",
@@ -163,6 +164,20 @@ def _buyer_key(notice: Notice) -> str:
     return notice.buyer_id or normalize(notice.buyer_name).strip()
 
 
+def with_buyer_regions(notices: Iterable[Notice]) -> list[Notice]:
+    """The notices, those that state no region given the regions their buyer states in the others.
+    A notice without a region passes every region rule (unknown is not outside); 2 % of SEAO's do,
+    and they would reach every enterprise's leads. A buyer delivers where it usually does: the
+    SQI's Abitibi direction in Abitibi, a town in its town."""
+    notices = list(notices)
+    known: dict[str, set[str]] = defaultdict(set)
+    for n in notices:
+        if n.regions:
+            known[_buyer_key(n)].update(n.regions)
+    return [replace(n, regions=tuple(sorted(known[key]))) if not n.regions and (key := _buyer_key(n)) in known else n
+            for n in notices]
+
+
 def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterprise: Enterprise | Profile,
              today: date, until: date | None = None, hub_neqs: frozenset[str] = frozenset()) -> list[Renewal]:
     """Every purchase in the trade expected after `today` (up to `until`, default 3 years), one per
@@ -272,13 +287,21 @@ def hub_neqs_of(enterprises: Sequence[Enterprise]) -> frozenset[str]:
     return frozenset(e.neq for e in enterprises if e.neq)
 
 
-def buyers_to_meet(leads: Iterable[BuyerLead], hub_neqs: frozenset[str] = frozenset()) -> list[BuyerLead]:
-    """"Acheteurs à rencontrer": buyers of the trade, most likely to call first. Those that already
-    gave such contracts to the hub's enterprises come first, then those that buy it by gré à gré or
-    invitation (they choose whom to ask, below the public threshold), then the others."""
+def buyers_to_meet(leads: Iterable[BuyerLead], hub_neqs: frozenset[str] = frozenset(),
+                   capacity: float | None = None) -> list[BuyerLead]:
+    """"Acheteurs à rencontrer": buyers of the trade worth a call, most likely first. A buyer is worth
+    it when it chooses whom to ask (it bought the trade by gré à gré or invitation, below the public
+    threshold), or already gave it to the hub's enterprises, or made a purchase within the
+    enterprise's `capacity` (its largest contract): a buyer that only ran public tenders far above
+    what the enterprise can take is not one to meet. Those of the hub first, then the direct buyers."""
     def direct(lead: BuyerLead) -> bool:
         return any(m in ("gre_a_gre", "invitation") for m, _ in lead.by_method)
-    return sorted(leads, key=lambda lead: (not buyer_is_social(lead, hub_neqs), not direct(lead), -lead.score, lead.buyer))
+
+    def within_reach(lead: BuyerLead) -> bool:
+        return capacity is None or lead.min_amount is None or lead.min_amount <= capacity
+
+    kept = [lead for lead in leads if buyer_is_social(lead, hub_neqs) or direct(lead) or within_reach(lead)]
+    return sorted(kept, key=lambda lead: (not buyer_is_social(lead, hub_neqs), not direct(lead), -lead.score, lead.buyer))
 
 
 def buyer_is_social(lead: BuyerLead, hub_neqs: frozenset[str]) -> bool:
@@ -301,31 +324,47 @@ class WeekLeads:
         return bool(self.awards or self.renewals or self.buyers)
 
 
-LIMITS = {"awards": 5, "renewals": 5, "buyers": 3}
+# One buyer to meet a week: a call a small team can make, and a pool of buyers that lasts for weeks
+# instead of a list sent once and then nothing. Awards and renewals are news: all of the week's, up to 5.
+LIMITS = {"awards": 5, "renewals": 5, "buyers": 1}
+BUYER_AGAIN = timedelta(days=91)  # a buyer already proposed comes back after a quarter at the earliest
 
 
 def week_leads(awards: Sequence[AwardLead], renewals_due: Sequence[Renewal], buyers: Sequence[BuyerLead],
-               sent: set[str], hub_neqs: frozenset[str] = frozenset(), limits: dict[str, int] | None = None,
+               sent: Mapping[str, date], hub_neqs: frozenset[str] = frozenset(), limits: dict[str, int] | None = None,
                today: date | None = None) -> WeekLeads:
-    """Keep what the enterprise did not receive yet (`sent`: keys from `lead_key`), each section cut
-    to its limit; the count left out of each is said in the mail."""
+    """Keep what the enterprise did not receive yet (`sent`: `lead_key` -> day last sent), each
+    section cut to its limit; the count left out of each is said in the mail. An award or a renewal
+    goes out once; a buyer again once `BUYER_AGAIN` has passed, after every buyer never proposed."""
     limits = {**LIMITS, **(limits or {})}
     chosen = {}
     more = []
-    for name, items in (("awards", awards), ("renewals", renewals_due), ("buyers", buyers)):
-        fresh = [i for i in items if lead_key(i, today) not in sent]
+    for name, items in (("awards", awards), ("renewals", renewals_due)):
+        fresh = [i for i in items if lead_key(i) not in sent]
         chosen[name] = tuple(fresh[: limits[name]])
         if len(fresh) > limits[name]:
             more.append((name, len(fresh) - limits[name]))
+    new = [b for b in buyers if lead_key(b) not in sent]
+    again = sorted((b for b in buyers if lead_key(b) in sent and today is not None
+                    and sent[lead_key(b)] <= today - BUYER_AGAIN), key=lambda b: sent[lead_key(b)])
+    fresh_buyers = new + again  # the never proposed by rank, then the longest ago
+    chosen["buyers"] = tuple(fresh_buyers[: limits["buyers"]])
+    if len(fresh_buyers) > limits["buyers"]:
+        more.append(("buyers", len(fresh_buyers) - limits["buyers"]))
     return WeekLeads(chosen["awards"], chosen["renewals"], chosen["buyers"], tuple(more), hub_neqs, today)
 
 
-def lead_key(item: AwardLead | Renewal | BuyerLead, today: date | None = None) -> str:
+def lead_key(item: AwardLead | Renewal | BuyerLead) -> str:
     """What the delivery record remembers, so a lead reaches an enterprise once: the award notice,
-    the contract to renew (once per expected year), the buyer (once per quarter of `today`)."""
+    the contract to renew (once per expected year), the buyer (when, `week_leads` decides)."""
     if isinstance(item, AwardLead):
         return item.notice.id
     if isinstance(item, Renewal):
         return f"{item.notice_id}@{item.expected.year}"[:80]
-    quarter = f"@{today.year}Q{(today.month - 1) // 3 + 1}" if today else ""
-    return ("buyer:" + normalize(item.buyer).strip())[:70] + quarter
+    return ("buyer:" + normalize(item.buyer).strip())[:70]
+
+
+def stored_lead_key(key: str) -> str:
+    """A key as `lead_key` writes it today: buyer keys of earlier versions carried a quarter
+    ("buyer:...@2019Q1"), which must still count as that buyer sent."""
+    return re.sub(r"@\d{4}Q[1-4]$", "", key) if key.startswith("buyer:") else key

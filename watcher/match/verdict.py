@@ -281,7 +281,7 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
         reasons.append(_r("value", True, f"{_money(value)} dans votre capacité{tag_fr}", f"{_money(value)} within your capacity{tag_en}"))
 
     reasons += _requirement_reasons(ent, facts)
-    reasons.append(_lead_time(notice, ent, now))
+    reasons.append(lead_time(notice, ent.min_lead_days, now))
 
     gaps = [r.level for r in reasons if not r.ok]
     if not capable or "no" in gaps:
@@ -342,7 +342,9 @@ def _requirement_reasons(ent: Enterprise, facts: Facts) -> list[Reason]:
     return out
 
 
-def _lead_time(notice: Notice, ent: Enterprise, now: datetime | None) -> Reason:
+def lead_time(notice: Notice, min_lead_days: int, now: datetime | None) -> Reason:
+    """Days left to bid, counted from `now` (the judging or the digest's date; the publication
+    when judged as published)."""
     if notice.closing_at is None:
         return _r("lead_time", True, "date de fermeture non précisée", "closing date not stated")
     ref = now or notice.published_at
@@ -352,12 +354,12 @@ def _lead_time(notice: Notice, ent: Enterprise, now: datetime | None) -> Reason:
     closes = notice.closing_at.astimezone(MONTREAL).strftime("%Y-%m-%d")
     if days < 0:
         return _r("lead_time", False, f"fermé depuis le {closes}", f"closed on {closes}", "no")
-    if days >= ent.min_lead_days:
+    if days >= min_lead_days:
         return _r("lead_time", True, f"{days:.0f} jours pour soumissionner (fermeture {closes})",
                   f"{days:.0f} days to bid (closes {closes})")
-    level = "stretch" if days >= ent.min_lead_days / 2 else "no"
-    return _r("lead_time", False, f"{days:.0f} jours seulement, il vous en faut {ent.min_lead_days} (fermeture {closes})",
-              f"only {days:.0f} days, you need {ent.min_lead_days} (closes {closes})", level)
+    level = "stretch" if days >= min_lead_days / 2 else "no"
+    return _r("lead_time", False, f"{days:.0f} jours seulement, il vous en faut {min_lead_days} (fermeture {closes})",
+              f"only {days:.0f} days, you need {min_lead_days} (closes {closes})", level)
 
 
 def best(verdicts: list[str]) -> str:

@@ -193,3 +193,42 @@ def test_buyers_to_meet_are_within_reach_and_in_the_enterprise_regions(profiles)
     assert all(set(dict(b.by_method)) & {"gre_a_gre", "invitation"} or (b.min_amount or 0) <= coop.max_value
                for b in kept)
     assert len(buyers_to_meet(leads)) == len(leads)  # no capacity stated: every buyer of the trade
+
+
+def test_a_contract_won_by_another_trade_firm_is_not_in_the_trade(profiles):
+    """seao:1242564 « Cafétéria de l'École nationale du meuble… », given by gré à gré to « Héloïse
+    Thibodeau architecte inc »: the title names a cafeteria, the winner says it is an architect's work."""
+    from watcher.match.evidence import supplier_trade
+
+    notices = {n.id: n for n in _read(DEMO / "AvisRevisions_20191201_20191231.xml.gz") if isinstance(n, Notice)}
+    cafeteria = notices["seao:1242564"]
+    festin = profiles["festin-solidaire"]
+    assert supplier_trade(b.name for b in cafeteria.bidders if b.winner) == "architecte"
+    assert not in_trade(cafeteria, compile_profile(festin))
+    assert not fresh_awards([cafeteria], festin, date(2019, 1, 1), date(2020, 1, 1))
+    assert not buyer_leads([cafeteria], festin, datetime(2019, 6, 1, tzinfo=timezone.utc))
+    # The same notice without its winner is read by its title, as the matcher reads an open call.
+    assert in_trade(replace(cafeteria, bidders=()), compile_profile(festin))
+    # Every supplier must say another trade; a cleaning firm's « professionnel » is no such word.
+    assert supplier_trade(["Tremblay architectes", "Entretien ménager professionnel inc."]) is None
+    assert supplier_trade(["Les Toitures Falardeau", "Lemay ingénieurs-conseils"]) == "toitures"
+    assert supplier_trade([]) is None
+
+
+def test_a_renewal_dated_by_an_ocds_contract_period(profiles):
+    """The real SEAO JSON week of 2026-09-14: « Collecte, transport et valorisation des matelas et
+    sommiers », awarded 2026-08-27 to RECYC-MATELAS INC., its contract's period ending 2029-02-26. The
+    successor is due then: proposed 3 to 9 months before, not earlier."""
+    from watcher.collect.ocds import parse as parse_ocds
+
+    path = ROOT / "tests" / "data" / "ocds" / "hebdo_20260914_20260920_excerpt.json"
+    with open_source_file(path) as stream:
+        notices = [n for n in parse_ocds(stream, str(path)) if isinstance(n, Notice)]
+    mattresses = next(n for n in notices if n.id == "seao:20170025")
+    assert mattresses.contract_end == date(2029, 2, 26)
+    recup = replace(profiles["recuperation-rive-sud"], regions=("*",))
+    assert in_trade(mattresses, compile_profile(recup))
+    [due] = [r for r in renewals(notices, [], recup, date(2028, 8, 1)) if r.notice_id == "seao:20170025"]
+    assert (due.basis, due.expected, due.incumbent) == ("contract_end", date(2029, 2, 26), "RECYC-MATELAS INC.")
+    assert "2029-02-26" in due.why_fr and "30 mois" in due.why_fr
+    assert not [r for r in renewals(notices, [], recup, date(2028, 4, 1)) if r.notice_id == "seao:20170025"]

@@ -27,6 +27,7 @@ from ..codes import METHOD_LABELS, awarded_without_call
 from ..models import Enterprise, FinalContract, Notice
 from . import Profile, capability, compile_profile, notice_text
 from .buyers import BuyerLead
+from .evidence import supplier_trade
 from .suggest import latest_versions, notice_date
 from .text import Phrase, normalize
 
@@ -93,12 +94,15 @@ class Renewal:
 
 def in_trade(notice: Notice, profile: Profile, text: str | None = None) -> bool:
     """Does the notice ask for what the enterprise sells, where it works? The matcher's capability
-    test, its exclusions and its region rule (unknown region counts): the single call into match/."""
+    test, its exclusions and its region rule (unknown region counts): the single call into match/.
+    Given, it was not won only by firms whose names say another trade (architects, engineers…)."""
     text = notice_text(notice) if text is None else text
     if profile.regions is not None and notice.regions and not profile.regions.intersection(notice.regions):
         return False
     if any(p.found_in(text) for p in profile.exclude):
         return False
+    if supplier_trade(b.name for b in notice.bidders if b.winner):
+        return False  # won only by firms of another trade: their work, whatever the title names
     return capability(notice, profile, text)[1].ok
 
 

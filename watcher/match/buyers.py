@@ -17,6 +17,7 @@ from typing import Any
 
 from ..models import Enterprise, Notice
 from . import capability, compile_profile, notice_text
+from .evidence import supplier_trade
 from .suggest import GENERIC_WORDS, STOP_WORDS, latest_versions, notice_date, title_words
 from .text import normalize
 
@@ -247,6 +248,8 @@ def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime
         text = notice_text(n)
         if any(p.found_in(text) for p in profile.exclude) or not _in_trade(capability(n, profile, text)[1]):
             continue
+        if supplier_trade(b.name for b in n.bidders if b.winner):
+            continue  # won only by architects, engineers…: their work, not a purchase of the trade
         key = n.buyer_id or normalize(n.buyer_name)
         by_buyer[key].append((when, n))
         names[key][n.buyer_name.strip().rstrip(" .")] += 1

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from ..text import STOPWORDS, fold, known_word, term, words
 from .text import Phrase
 
-__all__ = ["NoticeText", "Hit", "read_notice", "find", "PROCUREMENT_WORDS", "ANOTHER_TRADE"]
+__all__ = ["NoticeText", "Hit", "read_notice", "find", "PROCUREMENT_WORDS", "ANOTHER_TRADE", "SUPPLIER_TRADE",
+           "supplier_trade"]
 
 # Words that name the act of buying, not what is bought: a head made of them hands the role on.
 PROCUREMENT_WORDS = frozenset(term(w) for w in """
@@ -53,6 +54,30 @@ architecture architectural arpentage reno forage rehabilitation reconstruction r
 pulverisation scellement marquage plans devis professionnels decontamination desamiantage
 surveillance-chantier electricite plomberie chauffage climatisation ventilation
 """.split())
+
+# A supplier's name that says its trade (a short list of firm-name words, not ANOTHER_TRADE: « Entretien
+# ménager professionnel inc. » is ours): « … architecte inc », « … ingénieurs-conseils »,
+# « Toitures … ». Professions and building trades only: a hauler named « Excavation … » or
+# « Démolition … » may well carry recycling. A contract won only by such firms is their work,
+# whatever its title names (« Cafétéria de l'École … » won by an architect: plans, not catering).
+SUPPLIER_TRADE = frozenset(term(w) for w in """
+architecte architectes architecture ingenieur ingenieurs ingenierie arpenteur arpenteurs arpentage
+geometre geometres avocat avocats notaire notaires toiture toitures couvreur couvreurs plomberie plombier
+electricien electriciens paysagiste paysagistes
+""".split())
+
+
+def supplier_trade(names: Iterable[str]) -> str | None:
+    """The other trade every one of these suppliers names in its firm name, if they all do (the
+    word found in the first); None when any supplier does not, or there is none."""
+    found = None
+    for name in names:
+        hit = next((w for w in words(name) if term(w) in SUPPLIER_TRADE), None)
+        if hit is None:
+            return None
+        found = found or hit
+    return found
+
 
 _PREPOSITIONS = frozenset({"de", "des", "du", "d", "pour", "a", "au", "aux", "sur", "dans", "chez", "avec",
                            "par", "en", "of", "for", "at", "in", "on"})

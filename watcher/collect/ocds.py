@@ -4,9 +4,12 @@ Publisher: SEAO (Secrétariat du Conseil du trésor, Données Québec, CC-BY 4.0
 monthly `mensuel_` files; any publisher of the Open Contracting Data Standard 1.0 or 1.1.
 Format: a release package (`releases[]`), a record package (`records[]`: `compiledRelease`, else
 its embedded releases are merged), a single release, an array of releases, or JSON lines of any
-of these. Read as a stream (ijson): a 40 MB weekly file is never held whole in memory.
+of these. Read as a stream (ijson): a 40 MB weekly file is never held whole in memory. A release
+package (the usual file) is read by ijson's C code, each release built as one object, its nesting
+checked on the bytes first (limits.DepthGuard); other shapes are read event by event.
 Several releases of one `ocid` in a file are merged with ocdsmerge, oldest first (by date, then
-release id), so the latest statement wins field by field: one notice per ocid per file. The file
+release id), so the latest statement wins field by field: one notice per ocid per file; a lone
+release is its own compiled release (ocdsmerge would only drop its `id` and `tag`). The file
 is read twice (first only counting ocids), so a release is held only until the last release of
 its ocid has been read; a stream that cannot seek is first copied to a temporary file.
 SEAO quirks: UTF-8 BOM; ocid `ocds-ec9k95-<SEAO number>` gives the notice id `seao:<number>` (the
@@ -31,6 +34,7 @@ Options: none.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import tempfile
@@ -48,7 +52,7 @@ from ocdsmerge.exceptions import DuplicateIdValueWarning, OCDSMergeError
 
 from ..codes import REGIONS
 from ..errors import ParseError
-from ..limits import JSON_BUFFER, PacedJson, TooLarge, limit_depth
+from ..limits import JSON_BUFFER, DepthGuard, PacedJson, TooLarge, limit_depth, too_deep
 from ..models import Bidder, Notice
 from . import ocds_fields as fields
 
@@ -135,17 +139,24 @@ def parse(stream: BinaryIO, name: str, options: dict | None = None) -> Iterator[
     stream, start = _seekable(stream)
     if stream.read(3) != BOM:
         stream.seek(start)
-    start, counts = stream.tell(), Counter()
-    try:  # first pass: how many releases each ocid has (errors are reported by the second pass)
-        counts.update(v for p, e, v in limit_depth(ijson.parse(PacedJson(stream), multiple_values=True, buf_size=JSON_BUFFER), name)
-                      if e == "string" and p in _COUNTED)
-    except (ijson.JSONError, ValueError, TooLarge):  # reported by the second pass
-        pass
+    start = stream.tell()
+    counts, refused_at = _package_counts(stream, name)  # first pass: how many releases each ocid has
     stream.seek(start)
+    if counts is not None:  # a release package (the usual file): objects built by ijson's C code
+        units = _package_releases(stream, refused_at)
+    else:  # records, bare releases, arrays, JSON lines: read event by event
+        counts = Counter()
+        try:  # (errors are reported by the second pass)
+            counts.update(v for p, e, v in limit_depth(ijson.parse(PacedJson(stream), multiple_values=True, buf_size=JSON_BUFFER), name)
+                          if e == "string" and p in _COUNTED)
+        except (ijson.JSONError, ValueError, TooLarge):  # reported by the second pass
+            pass
+        stream.seek(start)
+        units = _units(stream, name)
     pending: dict[str, list[dict]] = {}
     error = None
     try:
-        for label, release in _units(stream, name):
+        for label, release in units:
             if label.startswith("record"):  # one ocid, complete: no need to wait for other releases
                 compiled = release.get("compiledRelease")
                 full = [r for r in map(_d, _l(release.get("releases"))) if "tender" in r or "awards" in r]
@@ -185,6 +196,66 @@ def _seekable(stream: BinaryIO) -> tuple[BinaryIO, int]:
     return spool, 0  # type: ignore[return-value]
 
 
+def _package_counts(stream: BinaryIO, name: str) -> tuple[Counter | None, int | None]:
+    """For a single release package: (releases per ocid, the byte where nesting passes the limit or
+    None), read by ijson's C code behind a DepthGuard. (None, None) for any other shape: a first
+    value whose keys before `releases` name `ocid`, `records` or `compiledRelease`, or several
+    values (JSON lines). The stream is left anywhere."""
+    start = stream.tell()
+    try:
+        events = limit_depth(ijson.parse(PacedJson(stream), buf_size=JSON_BUFFER), name)
+        if next(events, None) != ("", "start_map", None):
+            return None, None
+        for prefix, event, value in events:
+            if prefix == "" and event == "map_key" and value in ("ocid", "records", "compiledRelease"):
+                return None, None
+            if prefix == "" and event == "map_key" and value == "releases":
+                break
+        else:
+            return None, None
+    except (ijson.JSONError, ValueError, UnicodeDecodeError, TooLarge):
+        return None, None
+    stream.seek(start)
+    guard = DepthGuard(stream)
+    counts: Counter = Counter()
+    try:
+        counts.update(o for o in ijson.items(guard, "releases.item.ocid", multiple_values=True, buf_size=JSON_BUFFER)
+                      if isinstance(o, str))
+    except (ijson.JSONError, ValueError, TooLarge):  # reported by the second pass
+        if guard.refused:  # too deep: the second pass reads up to there
+            return counts, start + guard.passed
+    return (counts, None) if guard.values <= 1 else (None, None)
+
+
+def _package_releases(stream: BinaryIO, refused_at: int | None) -> Iterator[tuple[str, dict]]:
+    """("release #n", release) of a release package, each built by ijson's C code; TooLarge at
+    `refused_at`, the byte the first pass found nested too deep (the releases before it are read)."""
+    source = _Until(stream, refused_at) if refused_at is not None else stream
+    n = 0
+    for release in ijson.items(source, "releases.item", multiple_values=True, use_float=True, buf_size=JSON_BUFFER):
+        if isinstance(release, dict):  # as the event path: other items are not releases
+            n += 1
+            yield f"release #{n}", release
+
+
+class _Until(io.RawIOBase):
+    """The stream up to byte `end`; reading on raises TooLarge (nesting too deep there)."""
+
+    def __init__(self, inner: BinaryIO, end: int) -> None:
+        self._inner, self._end = inner, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        left = self._end - self._inner.tell()
+        if left <= 0:
+            raise TooLarge(too_deep())
+        data = self._inner.read(min(len(buffer), left))
+        buffer[:len(data)] = data
+        return len(data)
+
+
 def _units(stream: BinaryIO, name: str = "") -> Iterator[tuple[str, dict]]:
     """(label, object) in file order, one built at a time: releases, records, top-level releases."""
     builder = top = None
@@ -221,23 +292,35 @@ def _merge(releases: list[dict]) -> dict:
     return merged.asdict()
 
 
+_STAMP = re.compile(r"20\d{12}")
+
+
 def _stated_at(release: dict) -> datetime | None:
     """The release date; for SEAO, the later of it and the release id (a UTC timestamp)."""
     when, rid = when_of(release.get("date")), str(release.get("id") or "")
-    if str(release.get("ocid") or "").startswith(SEAO_PREFIX) and re.fullmatch(r"20\d{12}", rid):
-        stamp = datetime.strptime(rid, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    if _STAMP.fullmatch(rid) and str(release.get("ocid") or "").startswith(SEAO_PREFIX):
+        # fixed widths, as strptime("%Y%m%d%H%M%S") reads 14 digits, without its cost
+        stamp = datetime(int(rid[:4]), int(rid[4:6]), int(rid[6:8]), int(rid[8:10]), int(rid[10:12]), int(rid[12:]),
+                         tzinfo=timezone.utc)
         when = max(when, stamp) if when else stamp
     return when
 
 
 def _convert(name: str, label: str, releases: list[dict]) -> Notice | ParseError:
-    """One notice from the releases of one ocid: merged oldest first, the last one's tags."""
-    releases.sort(key=lambda r: (_stated_at(r) or datetime.min.replace(tzinfo=timezone.utc), str(r.get("id") or "")))
+    """One notice from the releases of one ocid: merged oldest first, the last one's tags. Each
+    release's time is read once (it orders them and gives the notice's as_of)."""
+    times = [_stated_at(r) for r in releases]
+    order = sorted(range(len(releases)), key=lambda i: (times[i] or _EARLIEST, str(releases[i].get("id") or "")))
+    releases = [releases[i] for i in order]
+    as_of = max((t for t in times if t), default=None)
     try:
         compiled = _merge(releases) if len(releases) > 1 else releases[0]
-        return _notice(compiled, releases[-1], max((w for r in releases if (w := _stated_at(r))), default=None))
+        return _notice(compiled, releases[-1], as_of)
     except (OCDSMergeError, TypeError, ValueError, AttributeError) as exc:
         return ParseError(name, label, f"{releases[-1].get('ocid')}: release illisible / unreadable release: {exc}")
+
+
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)  # a release without a time sorts first
 
 
 def _d(value: Any) -> dict:
@@ -345,6 +428,7 @@ def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
     bidders, awarded_on = _bidders(release, parties, currency)
     buyer_name = fields.text(ref, "name") or fields.text(buyer, "name")
     title, built = fields.title(release, buyer_name, ocid)
+    contract_start, contract_end = fields.contract_period(release)
     contacts = fields.contacts(buyer, ref, parties.get(str(_d(tender.get("procuringEntity")).get("id")), {}),
                                _d(tender.get("procuringEntity")))
     return Notice(
@@ -358,6 +442,7 @@ def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
         unspsc=tuple(dict.fromkeys(unspsc)), regions=fields.regions(release, buyer or ref, ocid),
         published_at=when_of(tender.get("datePublished") or period.get("startDate")) or when_of(release.get("date")),
         closing_at=when_of(period.get("endDate")), awarded_on=awarded_on,
+        contract_start=contract_start, contract_end=contract_end,
         estimated_value=_amount(fields.in_currency(tender.get("value"), currency)),
         description=str(tender.get("description") or "").strip(), bidders=bidders, as_of=as_of,
     )

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from ..limits import clean_notice
 from ..models import Bidder, Code, Contact, Expense, FinalContract, Notice
+from .bulk import insert_rows
 from .contacts import save_contacts
 from .schema import bidders, deliveries, delivery_failures, expenses, final_contracts, notice_revisions, notices
 
@@ -103,8 +104,8 @@ def _save_batch(conn: Connection, batch: list[Notice], origin: str, now: datetim
         digest = content_hash(doc)
         old = existing.get(notice.id)
         if old is None:
-            new_rows.append(_row(notice, doc, digest, now, first_seen=now, version=1))
-            new_bidders.extend(_bidder_rows(notice))
+            new_rows.append(_new_row(notice, digest, now))
+            new_bidders.extend(_bidder_tuples(notice))
             counts.new += 1
         elif old.content_hash == digest:
             counts.unchanged += 1
@@ -123,16 +124,13 @@ def _save_batch(conn: Connection, batch: list[Notice], origin: str, now: datetim
             row = _row(notice, doc, digest, now, first_seen=None, version=version)
             row.pop("first_seen")
             rows.append(dict(row, b_id=notice.id))
-            fresh_bidders.extend(_bidder_rows(notice))
+            fresh_bidders.extend(_bidder_tuples(notice))
         conn.execute(insert(notice_revisions), revisions)
         conn.execute(update(notices).where(notices.c.id == bindparam("b_id")), rows)
         conn.execute(delete(bidders).where(bidders.c.notice_id.in_([n.id for n, _, _, _ in changed])))
-        if fresh_bidders:
-            conn.execute(insert(bidders), fresh_bidders)
-    if new_rows:
-        conn.execute(insert(notices), new_rows)
-    if new_bidders:
-        conn.execute(insert(bidders), new_bidders)
+        insert_rows(conn, bidders, _BIDDER_COLUMNS, fresh_bidders)
+    insert_rows(conn, notices, _NOTICE_COLUMNS, new_rows)  # plain tuples, one statement each
+    insert_rows(conn, bidders, _BIDDER_COLUMNS, new_bidders)
     changed_ids = {n.id for n, _, _, _ in changed}
     save_contacts(conn, [n for n in batch if n.contacts and (n.id not in existing or n.id in changed_ids)], now)
     return counts
@@ -147,11 +145,22 @@ def _row(notice: Notice, doc: dict, digest: str, now: datetime, first_seen: date
     return row
 
 
-def _bidder_rows(notice: Notice) -> list[dict]:
-    return [
-        dict(notice_id=notice.id, position=i, name=b.name, neq=b.neq, amount=b.amount, winner=b.winner, contract_amount=b.contract_amount)
-        for i, b in enumerate(notice.bidders)
-    ]
+_NOTICE_COLUMNS = (*_NOTICE_FIELDS, "as_of", "content_hash", "version", "first_seen", "updated_at")
+_BIDDER_COLUMNS = ("notice_id", "position", "name", "neq", "amount", "winner", "contract_amount")
+_JSON_AT = frozenset(_NOTICE_FIELDS.index(name) for name in _JSON_FIELDS)
+
+
+def _new_row(notice: Notice, digest: str, now: datetime) -> tuple:
+    """A new notice as a tuple in the order of _NOTICE_COLUMNS (version 1, first seen now)."""
+    values = [getattr(notice, name) for name in _NOTICE_FIELDS]
+    for i in _JSON_AT:  # tuples, hashable: the JSON of a repeated list is computed once a batch
+        values[i] = tuple(tuple(x) if isinstance(x, list) else x for x in _plain(values[i]))
+    return (*values, notice.as_of, digest, 1, now, now)
+
+
+def _bidder_tuples(notice: Notice) -> list[tuple]:
+    nid = notice.id
+    return [(nid, i, b.name, b.neq, b.amount, b.winner, b.contract_amount) for i, b in enumerate(notice.bidders)]
 
 
 PAGE = 2000  # notices held at once while reading: memory stays flat however large the store
@@ -286,7 +295,9 @@ def award_history(conn: Connection) -> Iterator[tuple[str, str, datetime, float]
                     bidders.c.contract_amount)
              .join(bidders, bidders.c.notice_id == notices.c.id)
              .where(bidders.c.winner.is_(True), bidders.c.contract_amount.is_not(None), notices.c.published_at.is_not(None)))
-    for buyer, categories, published, awarded, amount in conn.execute(query):
+    # streamed (a server-side cursor on PostgreSQL): the store's every award is never in memory twice
+    for buyer, categories, published, awarded, amount in conn.execute(query.execution_options(stream_results=True,
+                                                                                              yield_per=PAGE)):
         if published.tzinfo is None:  # SQLite hands back naive UTC
             published = published.replace(tzinfo=timezone.utc)
         when = published

@@ -394,7 +394,17 @@ def bench_scale(tmp: Path, factor: int) -> None:
                 "< 300 MB", peak < 300)
 
 
-STAGES = ("startup", "import", "matching", "incremental", "delivery", "growth", "scale")
+def bench_send(tmp: Path, quick: bool) -> None:
+    """The whole `digest --send` of many enterprises over a long history (benchmarks/send_bench.py)."""
+    from send_bench import TARGETS, run
+
+    profiles, factor = (1_000, 1) if quick else (10_000, 10)
+    print(f"7. digest --send: {profiles:,} profiles x {factor * 5979:,} notices", flush=True)
+    figures = run(profiles, factor, tmp, report=lambda name, figure: print(f"  {name}: {figure}", flush=True))
+    row(f"digest --send, {profiles:,} profiles x {factor * 5979:,} notices, to aiosmtpd", str(figures), TARGETS, figures.met)
+
+
+STAGES = ("startup", "import", "matching", "incremental", "delivery", "growth", "scale", "send")
 
 
 def main() -> None:
@@ -423,6 +433,8 @@ def main() -> None:
             bench_growth(base, rulebook, tmp, args.quick)
         if "scale" in only:
             bench_scale(tmp, 2 if args.quick else args.scale_factor)
+        if "send" in only:
+            bench_send(tmp, args.quick)
     width = max(len(r[0]) for r in ROWS)
     print(f"\n{'benchmark':<{width}}  met  target / figure")
     for name, figure, target, met in ROWS:

@@ -83,3 +83,20 @@ def test_digests_are_unchanged(demo):
         parts.append(f"=== {o.enterprise_id} {o.notices} +{o.omitted}\nSubject: {msg['Subject']}\n"
                      + msg.get_body(("plain",)).get_content())
     _compare("digests.txt", "\n".join(parts))
+
+
+def test_leads_of_the_run_pass_are_those_of_the_whole_history(demo):
+    """A digest run reads the history once, keeps per enterprise only its candidates that may lead,
+    and the buyers' regions from every notice (issue 16): each enterprise's weekly leads must be
+    those computed from the whole history."""
+    from watcher.match.awards import hub_neqs_of
+
+    _, engine, rulebook, _ = demo
+    hub = hub_neqs_of(list(rulebook.enterprises))
+    whole, cut = app._BuyerLeads(engine, None), app._BuyerLeads(engine, None, judge=app.judge_for(engine, rulebook))
+    shown = 0
+    for ent in rulebook.enterprises:
+        week = cut.week(ent, NOW, {}, hub)
+        assert week == whole.week(ent, NOW, {}, hub), ent.id
+        shown += len(week.awards) + len(week.renewals) + len(week.buyers)
+    assert shown and sum(map(len, cut._by_enterprise.values())) < len(whole._history)  # compared on something, and cut

@@ -3,7 +3,9 @@ lives in collect/, store/, match/ and digest/."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -26,8 +28,8 @@ from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
-from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, renewals,
-                           stored_lead_key, week_leads, with_buyer_regions)
+from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, may_lead, renewals,
+                           buyer_regions, stored_lead_key, week_leads, with_buyer_regions)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -41,6 +43,8 @@ from .sources import load_sources  # noqa: F401  (strict loader, kept for caller
 from .store import feedback as feedback_store
 from .store import claims, repo, verdicts, writing
 from .store.contracts import load_final_contracts
+
+log = logging.getLogger("watcher.digest")
 
 MONTREAL = ZoneInfo("America/Montreal")
 
@@ -252,55 +256,85 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     restart never sends it twice and loses nothing. Then the coordinator's digest, if configured."""
     planned_at = datetime.now(timezone.utc)  # wall clock, even when `now` is given: digest claims compare it
     now = now or planned_at
+    clock = _StageClock()
     judge = judge_for(engine, rulebook)
     renderer = Renderer(cfg.templates_dir, links_for(cfg.web))
     with engine.connect() as conn:
         stopped = feedback_store.unsubscribed(conn)  # one-click unsubscribes: no mail at all for them
     contacts = {e.id: (e.name, e.emails, e.consortium_share_contact) for e in rulebook.enterprises}
-    pairs: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
+    coordinated = bool(cfg.daemon.coordinator_email)
+    # What _plan_digest reads, and no more (issue 16: a replay of 600k notices held every pair):
+    # the matches it may show; of the `no` in the trade, which criterion set each aside (counted
+    # only); a `no` outside the trade is neither sent nor counted. With a coordinator, the pairs
+    # with no partner on file (where the hub can recruit), in enterprise order.
+    shown: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
+    set_aside: dict[str, list[tuple[str, str]]] = {e.id: [] for e in rulebook.enterprises}
+    no_partner: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
     for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
-        if m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons):  # what _plan_digest reads:
-            pairs[m.enterprise_id].append((notice, m))  # a `no` outside the trade is neither sent nor counted
+        in_trade = m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons)
+        if m.is_match:
+            shown[m.enterprise_id].append((notice, m))
+        elif in_trade:
+            set_aside[m.enterprise_id].append((notice.id, next((r.criterion for r in m.reasons if not r.ok), "other")))
+        if coordinated and in_trade and any(r.criterion == "no_partner" for r in m.reasons):
+            no_partner[m.enterprise_id].append((notice, m))
+    clock.lap("judging")
     co = co_bids(engine, rulebook.enterprises)
-    leads = _BuyerLeads(engine, judge_now, judge=judge)
-    plans: list[tuple[Digest, EmailMessage, dict[str, list[str]]]] = []
+    leads = _BuyerLeads(engine, judge_now, judge=judge, clock=clock)
+    clock.lap("planning")
     chosen = set(only) if only is not None else None
     outcomes: list[DigestOutcome] = []
-    for ent in rulebook.enterprises:
-        if (chosen is not None and ent.id not in chosen) or ent.id in stopped:
-            continue
-        try:  # one enterprise's digest that cannot be built or rendered never stops the others
-            plan = _plan_digest(engine, cfg, judge, ent, pairs[ent.id], co, contacts, now, judge_now, leads)
-            if plan is not None:
+    helps = {"fr": cfg.digest.profile_help, "en": cfg.digest.profile_help_en}
+
+    def rendered() -> Iterator[tuple[Digest, EmailMessage, dict[str, list[str]]]]:
+        """Each enterprise's digest, planned and rendered when it is its turn: one at a time in memory."""
+        for ent in rulebook.enterprises:
+            if (chosen is not None and ent.id not in chosen) or ent.id in stopped:
+                continue
+            try:  # one enterprise's digest that cannot be built or rendered never stops the others
+                clock.lap("sending")
+                plan = _plan_digest(engine, cfg, judge, ent, shown[ent.id], set_aside[ent.id], co, contacts, now,
+                                    judge_now, leads)
+                clock.lap("planning")
+                if plan is None:
+                    continue
                 digest, reasons = plan
-                msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to,
-                                      {"fr": cfg.digest.profile_help, "en": cfg.digest.profile_help_en})
-                plans.append((digest, msg, reasons))
-        except Exception as exc:  # noqa: BLE001 - recorded for this enterprise and reported
-            error = f"digest non construit / digest not built: {type(exc).__name__}: {exc}"
-            outcomes.append(DigestOutcome(ent.id, 0, 0, "", ok=False, error=error))
-            if preview_dir is None:
-                with engine.begin() as conn:
-                    repo.record_failure(conn, ent.id, None, error, permanent=False)
+                msg = renderer.render(digest, cfg.delivery.sender, cfg.delivery.reply_to, helps)
+                clock.lap("rendering", count=True)
+            except Exception as exc:  # noqa: BLE001 - recorded for this enterprise and reported
+                error = f"digest non construit / digest not built: {type(exc).__name__}: {exc}"
+                outcomes.append(DigestOutcome(ent.id, 0, 0, "", ok=False, error=error))
+                if preview_dir is None:
+                    with engine.begin() as conn:
+                        repo.record_failure(conn, ent.id, None, error, permanent=False)
+                continue
+            yield digest, msg, reasons
+        clock.lap("sending")
+
     if preview_dir is not None:
         box = Outbox(preview_dir)
-        for digest, msg, _ in plans:
+        for digest, msg, _ in rendered():
             where = box.deliver(msg)
             Path(where).with_suffix(".html").write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
             outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, where))
+        clock.report()
         return outcomes
-    holder, claimed = claims.new_holder(), []
-    for plan in plans:  # claimed in the database: two active daemons never send the same digest
-        refused = claims.claim(engine, plan[0].enterprise.id, plan[2], holder, planned_at)
-        if refused is None:
-            claimed.append(plan)
-        else:
-            outcomes.append(DigestOutcome(plan[0].enterprise.id, 0, 0, "", ok=False, error=refused))
-    plans = claimed
-    by_id = {msg["Message-ID"]: (digest, reasons) for digest, msg, reasons in plans}
+    holder = claims.new_holder()
+    in_flight: dict[str, tuple[Digest, dict[str, list[str]]]] = {}  # claimed, result not yet known
+    tried: list[Digest] = []  # for the coordinator's report: the digests (teams kept), not their mails
+
+    def claimed() -> Iterator[EmailMessage]:
+        """Claimed in the database just before sending: two active daemons never send the same digest."""
+        for digest, msg, reasons in rendered():
+            refused = claims.claim(engine, digest.enterprise.id, reasons, holder, planned_at)
+            if refused is not None:
+                outcomes.append(DigestOutcome(digest.enterprise.id, 0, 0, "", ok=False, error=refused))
+                continue
+            in_flight[msg["Message-ID"]] = (digest, reasons)
+            yield msg
 
     def record(msg: EmailMessage, result: DeliveryResult) -> None:
-        digest, reasons = by_id[msg["Message-ID"]]
+        digest, reasons = in_flight.pop(msg["Message-ID"])
         with engine.begin() as conn:
             if result.ok:
                 for reason, ids in reasons.items():
@@ -308,42 +342,73 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             if not result.ok or result.refused:
                 repo.record_failure(conn, digest.enterprise.id, msg["Message-ID"], result.error or "refused", result.permanent)
             claims.release(conn, [digest.enterprise.id], holder, sent=result.ok)
-
-    try:
-        results = deliver([msg for _, msg, _ in plans], cfg.delivery, on_result=record)
-    finally:  # what was not sent (no connection at all, an error): free for the next run at once
-        with engine.begin() as conn:
-            claims.release(conn, [d.enterprise.id for d, _, _ in plans], holder)
-    for (digest, _, _), result in zip(plans, results):
         outcomes.append(DigestOutcome(digest.enterprise.id, len(digest.items), digest.omitted, result.where, result.ok,
                                       result.error, result.permanent, result.refused))
-    if cfg.daemon.coordinator_email:
+        if coordinated:  # what the report reads; the rest (facts, leads) goes with the mail
+            tried.append(replace(digest, extra={"teams": digest.extra.get("teams", {})}))
+
+    try:
+        deliver(claimed(), cfg.delivery, on_result=record)
+    finally:  # what was not sent (no connection at all, an error): free for the next run at once
+        if in_flight:
+            with engine.begin() as conn:
+                claims.release(conn, [d.enterprise.id for d, _ in in_flight.values()], holder)
+    clock.lap("sending")
+    clock.report()
+    order = {e.id: i for i, e in enumerate(rulebook.enterprises)}
+    outcomes.sort(key=lambda o: order.get(o.enterprise_id, len(order)))  # as planned, whatever finished first
+    if coordinated:
         # where the hub could recruit: notices too big for one enterprise with no partner on file;
         # and who had nothing to act on this time
-        no_partner = [(n, m) for ps in pairs.values() for n, m in ps if any(r.criterion == "no_partner" for r in m.reasons)]
-        served = {d.enterprise.id for d, _, _ in plans if d.items}
+        tried.sort(key=lambda d: order[d.enterprise.id])
+        served = {d.enterprise.id for d in tried if d.items}
         idle = [e.id for e in rulebook.enterprises if e.id not in served and e.id not in stopped]
-        msg = coordinator_digest(engine, cfg, plans, now, no_partner=no_partner, idle=idle)
+        msg = coordinator_digest(engine, cfg, tried, now, no_partner=[p for ps in no_partner.values() for p in ps], idle=idle)
         result = deliver([msg], cfg.delivery)[0]
         if result.ok:
             with engine.begin() as conn:
                 repo.mark_failures_reported(conn, [int(x) for x in msg["X-Watcher-Failures"].split()] if msg["X-Watcher-Failures"] else [])
-        outcomes.append(DigestOutcome("coordinator", sum(len(d.items) for d, _, _ in plans), 0, result.where, result.ok, result.error))
+        outcomes.append(DigestOutcome("coordinator", sum(len(d.items) for d in tried), 0, result.where, result.ok, result.error))
     return outcomes
 
 
-def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, pairs: list[tuple[Notice, Match]],
-                 co: set[frozenset[str]], contacts: dict, now: datetime,
+class _StageClock:
+    """Wall time per stage of a digest run, for one progress line (`watcher --verbose digest`):
+    planning, rendering and sending interleave (each digest is sent as it is rendered), so each
+    lap is charged to the stage it ends; buyer leads are part of planning, also shown alone."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.spent: Counter[str] = Counter()
+        self.rendered = 0
+
+    def lap(self, stage: str, count: bool = False) -> None:
+        now = time.perf_counter()
+        self.spent[stage] += now - self.last
+        self.last = now
+        self.rendered += count
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.spent[stage] += seconds
+
+    def report(self) -> None:
+        s = self.spent
+        log.info("digest run: judging %.1f s, planning %.1f s (of which buyer and award leads %.1f s), rendering %.1f s "
+                 "(%d digests, %.1f ms each), sending %.1f s", s["judging"], s["planning"], s["leads"], s["rendering"],
+                 self.rendered, 1000 * s["rendering"] / max(1, self.rendered), s["sending"])
+
+
+def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, shown: list[tuple[Notice, Match]],
+                 set_aside: list[tuple[str, str]], co: set[frozenset[str]], contacts: dict, now: datetime,
                  judge_now: datetime | None, leads: _BuyerLeads | None = None) -> tuple[Digest, dict[str, list[str]]] | None:
-    """The enterprise's digest and, per delivery reason, the notice ids it carries."""
+    """The enterprise's digest and, per delivery reason, the notice ids it carries. `shown`: its
+    matches; `set_aside`: (notice id, deciding criterion) of the `no` verdicts in its trade."""
     with engine.connect() as conn:
         sent = repo.deliveries_by_notice(conn, ent.id)
         revisions = repo.revisions_of(conn, sent)
         earlier = {n.id: n for n in repo.load_notices(conn, ids=list(sent))} if sent else {}
-    fresh = [(n, m) for n, m in pairs if m.is_match and "new" not in sent.get(n.id, {})]
-    filtered = Counter(next((r.criterion for r in m.reasons if not r.ok), "other") for n, m in pairs
-                       if not m.is_match and "new" not in sent.get(n.id, {})
-                       and any(r.criterion == "capability" and r.ok for r in m.reasons))
+    fresh = [(n, m) for n, m in shown if "new" not in sent.get(n.id, {})]
+    filtered = Counter(criterion for notice_id, criterion in set_aside if "new" not in sent.get(notice_id, {}))
     reminders, amendments = [], []
     for notice_id, reasons in sent.items():
         notice = earlier.get(notice_id)
@@ -429,18 +494,22 @@ class _BuyerLeads:
     """Buyer leads for the monthly "buyers to contact" section, the history read once per run and
     only if some digest needs it. As of `as_of`, or of the newest stored notice when replaying history."""
 
-    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3, judge: Judge | None = None) -> None:
-        self.engine, self.as_of, self.limit, self.judge = engine, as_of, limit, judge
+    def __init__(self, engine: Engine, as_of: datetime | None, limit: int = 3, judge: Judge | None = None,
+                 clock: _StageClock | None = None) -> None:
+        self.engine, self.as_of, self.limit, self.judge, self.clock = engine, as_of, limit, judge, clock
         self._history: list[Notice] | None = None
         self._finals: list[FinalContract] | None = None
         self._by_enterprise: dict[str, list[Notice]] | None = None
+        self._regions: dict[str, set[str]] | None = None  # buyer -> regions, from the whole history
         self._newest: datetime | None = None
 
     def _history_of(self, enterprise: Enterprise) -> list[Notice]:
         """The history `week` reads for one enterprise (issue 16: once per run, not once per enterprise).
-        With the run's judge: the notices its candidate index finds for the enterprise, read once for
-        every enterprise; each section keeps only notices in the trade (in_trade: the capability
-        test), and the index finds a superset of those, in the same order. Else the whole history."""
+        With the run's judge: the history read once for every enterprise, each notice kept for the
+        enterprises its candidate index finds (a superset of those in the trade, in the same order)
+        and that a lead section may use (may_lead: the loosest of their tests, so the same leads
+        from a third of the notices); the buyers' regions gathered from every notice on the way, as
+        from the whole history. Else the whole history."""
         if self.judge is None or enterprise.id not in self.judge.profiles:
             if self._history is None:
                 self._history = history(self.engine)
@@ -449,10 +518,14 @@ class _BuyerLeads:
             by_enterprise: dict[str, list[Notice]] = {}
             with self.engine.connect() as conn:
                 self._newest = repo.newest_publication(conn)
+                regions = buyer_regions(())
                 for notice in repo.load_notices(conn):
-                    for ent_id in self.judge.index.candidates(notice, notice_text(notice)):
-                        by_enterprise.setdefault(ent_id, []).append(notice)
-            self._by_enterprise = by_enterprise
+                    buyer_regions((notice,), regions)
+                    text = notice_text(notice)
+                    for ent_id in self.judge.index.candidates(notice, text):
+                        if may_lead(notice, self.judge.profiles[ent_id], text):
+                            by_enterprise.setdefault(ent_id, []).append(notice)
+            self._by_enterprise, self._regions = by_enterprise, regions
         return self._by_enterprise.get(enterprise.id, [])
 
     def top(self, enterprise: Enterprise) -> list[BuyerLead]:
@@ -469,7 +542,15 @@ class _BuyerLeads:
         replaying it. One buyer a week, again after a quarter at the earliest; awards and renewals once."""
         if any(r.get("lead") and r["lead"] > now - LEADS_EVERY for r in sent.values()):
             return WeekLeads()  # this week's leads went out already; the rest waits for next week
-        history_ = with_buyer_regions(self._history_of(enterprise))  # leads only: matching keeps unknown regions
+        started = time.perf_counter()
+        try:
+            return self._week(enterprise, now, sent, hub)
+        finally:
+            if self.clock is not None:
+                self.clock.add("leads", time.perf_counter() - started)
+
+    def _week(self, enterprise: Enterprise, now: datetime, sent: dict[str, dict[str, datetime]], hub: frozenset[str]) -> WeekLeads:
+        history_ = with_buyer_regions(self._history_of(enterprise), self._regions)  # leads only: matching keeps unknown regions
         if self._finals is None:
             with self.engine.connect() as conn:
                 self._finals = load_final_contracts(conn)
@@ -492,7 +573,7 @@ class _BuyerLeads:
                           today=today)
 
 
-def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime,
+def coordinator_digest(engine: Engine, cfg: Config, plans: list[Digest], now: datetime,
                        no_partner: list[tuple[Notice, Match]] = (), idle: list[str] = ()) -> EmailMessage:
     """The coordinator's mail: per enterprise what went out, the teams proposed, the notices too big
     for one enterprise with no partner on file (where the hub can recruit: the enterprise is not told
@@ -501,7 +582,7 @@ def coordinator_digest(engine: Engine, cfg: Config, plans: list, now: datetime,
     from .store.runs import statuses
 
     lines_fr = [f"Envois de la veille — {now.astimezone(MONTREAL):%Y-%m-%d %H:%M}", ""]
-    for digest, _, _ in plans:
+    for digest in plans:
         counts = Counter(i.match.verdict for i in digest.items)
         lines_fr.append(f"- {digest.enterprise.name} ({digest.enterprise.id}) : {counts['realistic']} réalistes, "
                         f"{counts['stretch']} avec effort, {counts['consortium']} en consortium, "

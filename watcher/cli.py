@@ -705,7 +705,7 @@ def _slug(name: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="watcher", description="Veille des marchés publics pour l'économie sociale / procurement watcher for social-economy enterprises")
     p.add_argument("--config", help="config.toml (default: ./config.toml if present, else embedded defaults)")
-    p.add_argument("--verbose", action="store_true", help="show tracebacks")
+    p.add_argument("--verbose", action="store_true", help="show tracebacks and progress (stage times)")
     p.add_argument("--version", action="version", version=f"watcher {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -863,6 +863,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     _one_line_help(parser)
     args = parser.parse_args(argv)
+    if args.verbose:  # the project's progress lines (not the libraries': SQLAlchemy would print every query)
+        logging.getLogger("watcher").setLevel(logging.INFO)
     try:
         return args.func(args)
     except BrokenPipeError:  # `watcher match ... | head`: the reader left; end quietly

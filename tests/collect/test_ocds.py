@@ -195,3 +195,23 @@ def test_delivery_regions_when_published() -> None:
     release["tender"]["items"][0]["deliveryLocation"] = {"description": "13 - Laval"}
     [n] = _parse(json.dumps({**meta, "releases": [release]}).encode())
     assert n.regions == ("13", "16")
+
+
+def test_contract_period_from_contracts_awards_or_tender() -> None:
+    from datetime import date
+
+    from watcher.collect.ocds_fields import contract_period
+
+    # The real contractTermination of the excerpt: the contract's period says when it really ended.
+    [termination] = [r for r in _releases()[1] if r["ocid"] == "ocds-ec9k95-20044797"]
+    assert contract_period(termination) == (None, date(2026, 9, 9))
+    # The standard's other places, in order: contracts, then awards' contractPeriod, then the tender's.
+    award = {"status": "active", "contractPeriod": {"startDate": "2025-01-01T00:00:00-05:00", "endDate": "2027-12-31"}}
+    tender = {"contractPeriod": {"startDate": "2024-04-01", "durationInDays": 365}}
+    assert contract_period({"awards": [award], "tender": tender}) == (date(2025, 1, 1), date(2027, 12, 31))
+    assert contract_period({"tender": tender}) == (date(2024, 4, 1), date(2025, 4, 1))
+    cancelled = {"status": "cancelled", "period": {"endDate": "2030-01-01"}}
+    assert contract_period({"contracts": [cancelled], "awards": [award]})[1] == date(2027, 12, 31)
+    # Nothing usable: nothing invented.
+    assert contract_period({"tender": {"contractPeriod": {"endDate": "soon", "durationInDays": True}}}) == (None, None)
+    assert contract_period({}) == (None, None)

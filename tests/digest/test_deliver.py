@@ -186,3 +186,26 @@ def test_smtp_login_and_refused_credentials(mails):
         assert err.value.permanent and "login refused: 535" in str(err.value) and "password" in err.value.hint
     finally:
         controller.stop()
+
+
+def test_mails_are_taken_as_they_go_out_never_all_at_once(smtp_server, mails):
+    """A generator of 60 mails over 2 connections: each mail is taken only when a connection is free,
+    so no more than a few are ever rendered and not yet answered (issue 16: 10,000 held were 2.2 GB)."""
+    taken, answered, ahead = [], [], []
+
+    def generate():
+        for i in range(60):
+            msg = email.message_from_bytes(bytes(mails[i % 2]), policy=policy.default)  # a new mail each time
+            del msg["Message-ID"]
+            msg["Message-ID"] = f"<m{i}@test>"
+            taken.append(i)
+            ahead.append(len(taken) - len(answered))
+            yield msg
+
+    cfg = DeliveryConfig(backend="smtp", smtp=SmtpConfig(host=smtp_server.host, port=smtp_server.port, timeout=5,
+                                                         connections=2))
+    results = deliver(generate(), cfg, on_result=lambda msg, r: answered.append(msg["Message-ID"]))
+    assert [r.message_id for r in results] == [f"<m{i}@test>" for i in range(60)]  # in the order given
+    assert all(r.ok for r in results) and len(smtp_server.messages) == 60
+    assert max(ahead) <= 2 + 2 + 1  # one in hand per connection, the queue of 2, the one being put
+    assert len(set(smtp_server.peers)) == 2  # a second connection once 40 mails were taken

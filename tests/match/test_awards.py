@@ -13,7 +13,7 @@ from watcher.collect import open_source_file
 from watcher.collect.seao_xml import parse
 from watcher.match import compile_profile
 from watcher.match.awards import (BUYER_AGAIN, RENEWAL_FROM, RENEWAL_TO, buyers_to_meet, forecast, fresh_awards,
-                                  in_trade, is_award, lead_key, renewals, social_marks, stored_lead_key, week_leads,
+                                  in_trade, is_award, lead_key, may_lead, renewals, social_marks, stored_lead_key, week_leads,
                                   with_buyer_regions)
 from watcher.match.buyers import buyer_leads
 from watcher.models import FinalContract, Notice
@@ -117,6 +117,33 @@ def test_each_section_has_a_limit_a_more_count_and_goes_out_once(profiles):
     assert again.awards[0] == awards[2]
 
 
+def test_a_history_cut_to_what_may_lead_gives_the_same_leads(march_2018, beauharnois, profiles):
+    """The digest run keeps, per enterprise, only the notices may_lead accepts (issue 16: a third of
+    them): every section must come out the same as from the whole history, for every example profile
+    (buyer leads over the 24 demo months: some purchases there are in the trade only as "check")."""
+    from datetime import datetime, timezone
+
+    from watcher.collect import iter_files
+
+    november, finals = beauharnois
+    demo = [n for path in sorted(iter_files([DEMO])) for n in _read(path) if isinstance(n, Notice)]
+    as_of = datetime(2019, 12, 31, tzinfo=timezone.utc)
+    found = {"awards": 0, "forecast": 0, "buyers": 0}
+    for ent in profiles.values():
+        profile = compile_profile(ent)
+        kept = [n for n in march_2018 if may_lead(n, profile)]
+        assert len(kept) < len(march_2018) / 2  # it does cut
+        awards = fresh_awards(march_2018, profile, date(2018, 1, 29), date(2018, 2, 5))
+        assert fresh_awards(kept, profile, date(2018, 1, 29), date(2018, 2, 5)) == awards
+        leads = buyer_leads(demo, ent, as_of)
+        assert buyer_leads([n for n in demo if may_lead(n, profile)], ent, as_of) == leads
+        expected = forecast(november, finals, profile, date(2019, 3, 1))
+        assert forecast([n for n in november if may_lead(n, profile)], finals, profile, date(2019, 3, 1)) == expected
+        found = {"awards": found["awards"] + len(awards), "forecast": found["forecast"] + len(expected),
+                 "buyers": found["buyers"] + len(leads)}
+    assert all(found.values()), found  # each section compared on something
+
+
 def test_one_buyer_a_week_new_ones_first_then_again_after_a_quarter(profiles):
     """Real buyers of cleaning over 2018-2019: one a week, by rank; a buyer comes back only after
     BUYER_AGAIN, and only once every buyer never proposed went out."""
@@ -186,3 +213,22 @@ def test_a_contract_won_by_another_trade_firm_is_not_in_the_trade(profiles):
     assert supplier_trade(["Tremblay architectes", "Entretien ménager professionnel inc."]) is None
     assert supplier_trade(["Les Toitures Falardeau", "Lemay ingénieurs-conseils"]) == "toitures"
     assert supplier_trade([]) is None
+
+
+def test_a_renewal_dated_by_an_ocds_contract_period(profiles):
+    """The real SEAO JSON week of 2026-09-14: « Collecte, transport et valorisation des matelas et
+    sommiers », awarded 2026-08-27 to RECYC-MATELAS INC., its contract's period ending 2029-02-26. The
+    successor is due then: proposed 3 to 9 months before, not earlier."""
+    from watcher.collect.ocds import parse as parse_ocds
+
+    path = ROOT / "tests" / "data" / "ocds" / "hebdo_20260914_20260920_excerpt.json"
+    with open_source_file(path) as stream:
+        notices = [n for n in parse_ocds(stream, str(path)) if isinstance(n, Notice)]
+    mattresses = next(n for n in notices if n.id == "seao:20170025")
+    assert mattresses.contract_end == date(2029, 2, 26)
+    recup = replace(profiles["recuperation-rive-sud"], regions=("*",))
+    assert in_trade(mattresses, compile_profile(recup))
+    [due] = [r for r in renewals(notices, [], recup, date(2028, 8, 1)) if r.notice_id == "seao:20170025"]
+    assert (due.basis, due.expected, due.incumbent) == ("contract_end", date(2029, 2, 26), "RECYC-MATELAS INC.")
+    assert "2029-02-26" in due.why_fr and "30 mois" in due.why_fr
+    assert not [r for r in renewals(notices, [], recup, date(2028, 4, 1)) if r.notice_id == "seao:20170025"]

@@ -439,6 +439,7 @@ def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
     bidders, awarded_on = _bidders(release, parties, currency)
     buyer_name = fields.text(ref, "name") or fields.text(buyer, "name")
     title, built = fields.title(release, buyer_name, ocid)
+    contract_start, contract_end = fields.contract_period(release)
     contacts = fields.contacts(buyer, ref, parties.get(str(_d(tender.get("procuringEntity")).get("id")), {}),
                                _d(tender.get("procuringEntity")))
     return Notice(
@@ -452,6 +453,7 @@ def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
         unspsc=tuple(dict.fromkeys(unspsc)), regions=fields.regions(release, buyer or ref, ocid),
         published_at=when_of(tender.get("datePublished") or period.get("startDate")) or when_of(release.get("date")),
         closing_at=when_of(period.get("endDate")), awarded_on=awarded_on,
+        contract_start=contract_start, contract_end=contract_end,
         estimated_value=_amount(fields.in_currency(tender.get("value"), currency)),
         description=str(tender.get("description") or "").strip(), bidders=bidders, as_of=as_of,
     )

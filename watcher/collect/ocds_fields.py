@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -152,3 +153,36 @@ def regions(release: dict, buyer: dict, ocid: str) -> tuple[str, ...]:
     country = country_code(d(buyer.get("address")).get("countryName")) or _publishers().get(
         "-".join(ocid.lower().split("-")[:2]))
     return (country,) if country and country not in ("CA", "QC") else ()
+
+
+def contract_period(release: dict) -> tuple[date | None, date | None]:
+    """(start, end) of the contract as the release states it: its contracts' `period` (the latest
+    end of those not cancelled: a contractTermination states the real end), else the awards'
+    `contractPeriod`, else the tender's; an end from `startDate` + `durationInDays` when only those
+    are given. Renewal forecasts date the next purchase from it (match/awards.forecast)."""
+    contracts = [d(c) for c in lst(release.get("contracts")) if str(d(c).get("status") or "") != "cancelled"]
+    awards = [d(a) for a in lst(release.get("awards")) if str(d(a).get("status") or "") not in ("cancelled", "unsuccessful")]
+    for periods in ([d(c.get("period")) for c in contracts], [d(a.get("contractPeriod")) for a in awards],
+                    [d(d(release.get("tender")).get("contractPeriod"))]):
+        starts = [x for p in periods if (x := _day(p.get("startDate")))]
+        ends = [x for p in periods if (x := _day(p.get("endDate")))]
+        if not ends and starts:
+            ends = [s + timedelta(days=int(p["durationInDays"])) for p in periods
+                    if (s := _day(p.get("startDate"))) and _whole(p.get("durationInDays"))]
+        if starts or ends:
+            return min(starts, default=None), max(ends, default=None)
+    return None, None
+
+
+def _day(value: Any) -> date | None:
+    """The calendar day an OCDS date-time names, in its own offset ("2026-09-09T00:00:00-04:00")."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip()).date()
+    except ValueError:
+        return None
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 100 * 366

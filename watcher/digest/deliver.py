@@ -1,6 +1,8 @@
 """Hand rendered mails to a backend: an outbox folder of .eml files, or an SMTP server.
 
-SMTP goes over one connection for a whole run (servers throttle many short sessions). Each mail
+SMTP goes over one connection for a whole run (servers throttle many short sessions), or a few
+for many mails. Mails are taken one by one as they go out: a run renders each digest when a
+connection is free to send it, and holds only those few. Each mail
 gets its own result, so the caller records as sent exactly the mails a server accepted. A server
 that is down or answers 4xx is tried again with exponential backoff ([delivery.smtp] retries,
 retry_delay) within the run; what still fails comes back as a temporary failure per mail, for
@@ -17,7 +19,7 @@ import asyncio
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -109,25 +111,27 @@ class SmtpSender:
         return aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, username=cfg.user, password=cfg.password,
                                use_tls=cfg.ssl, start_tls=cfg.starttls, timeout=cfg.timeout)
 
-    async def deliver_many(self, msgs: list[EmailMessage], on_result: OnResult | None = None) -> list[DeliveryResult]:
-        """Connect once, send each mail, quit. Raises DeliveryError only if no connection can be made.
-        `on_result` is called after each mail, before the next: the caller records what the server
-        accepted at once, so a crash later in the run cannot make it send that mail again."""
-        if not msgs:
-            return []
+    async def deliver_many(self, msgs: Iterable[EmailMessage] | AsyncIterable[EmailMessage],
+                           on_result: OnResult | None = None) -> list[DeliveryResult]:
+        """Connect once, at the first mail (none: no connection), send each mail, quit. Raises
+        DeliveryError only if no connection can be made. `on_result` is called after each mail,
+        before the next is taken: the caller records what the server accepted at once, so a crash
+        later in the run cannot make it send that mail again."""
         self._down = None
-        client = self._client()
-        await self._connect(client)
+        client: aiosmtplib.SMTP | None = None
+        results = []
         try:
-            results = []
-            for msg in msgs:
+            async for msg in _each(msgs):
+                if client is None:
+                    client = self._client()
+                    await self._connect(client)
                 result = await self._send(client, msg)
                 if on_result is not None:
                     on_result(msg, result)
                 results.append(result)
             return results
         finally:
-            if client.is_connected:
+            if client is not None and client.is_connected:
                 try:
                     await client.quit()
                 except (aiosmtplib.SMTPException, OSError):
@@ -204,6 +208,15 @@ class SmtpSender:
             return {r: (0, _describe(exc)) for r in recipients}
 
 
+async def _each(msgs: Iterable[EmailMessage] | AsyncIterable[EmailMessage]) -> AsyncIterator[EmailMessage]:
+    if isinstance(msgs, AsyncIterable):
+        async for msg in msgs:
+            yield msg
+    else:
+        for msg in msgs:
+            yield msg
+
+
 def _code(exc: BaseException) -> int:
     return getattr(exc, "code", 0) or 0
 
@@ -212,39 +225,75 @@ def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
 
 
-async def _deliver_concurrently(msgs: list[EmailMessage], cfg: SmtpConfig, on_result: OnResult | None) -> list[DeliveryResult]:
-    """Up to cfg.connections connections at once, each sending its share of the mails in turn;
-    results come back in the order of `msgs`. One connection when there are few mails."""
-    lanes = max(1, min(cfg.connections, len(msgs) // 20 or 1))
-    shares = [list(range(i, len(msgs), lanes)) for i in range(lanes)]
-    parts = await asyncio.gather(*(_lane(cfg, [msgs[i] for i in share], on_result) for share in shares))
-    results: list[DeliveryResult | None] = [None] * len(msgs)
-    for share, part in zip(shares, parts):
-        for i, result in zip(share, part):
-            results[i] = result
+LANE_EVERY = 20  # one more connection (up to [delivery.smtp] connections) for each 20 mails taken
+
+
+async def _deliver_concurrently(msgs: Iterable[EmailMessage], cfg: SmtpConfig, on_result: OnResult | None) -> list[DeliveryResult]:
+    """Up to cfg.connections connections at once, one opened per LANE_EVERY mails (one connection
+    when there are few), each taking the next mail when it is free; results come back in the order
+    of `msgs`. `msgs` is read as the connections take them, through a queue of a few mails: a
+    caller that renders each mail in a generator never holds more than those (issue 16: 10,000
+    rendered digests held at once were 2.2 GB)."""
+    queue: asyncio.Queue[tuple[int, EmailMessage] | None] = asyncio.Queue(maxsize=max(1, cfg.connections))
+    results: list[DeliveryResult | None] = []
+    lanes: list[asyncio.Task] = []
+    try:
+        for i, msg in enumerate(msgs):
+            if not lanes or (len(lanes) < cfg.connections and i + 1 >= LANE_EVERY * (len(lanes) + 1)):
+                lanes.append(asyncio.create_task(_lane(cfg, queue, results, on_result)))
+            results.append(None)
+            await queue.put((i, msg))
+            if all(lane.done() for lane in lanes):  # every connection died of an error of ours: stop taking mails
+                break
+    finally:
+        for _ in lanes:
+            await _put_unless_all_done(queue, None, lanes)
+        await asyncio.gather(*lanes)
     return results  # type: ignore[return-value]
 
 
-async def _lane(cfg: SmtpConfig, msgs: list[EmailMessage], on_result: OnResult | None) -> list[DeliveryResult]:
-    """One connection's share. A server that stays unreachable (after the retries) or refuses the
-    login makes each of its mails a failure of its own, temporary unless the server said 5xx."""
+async def _put_unless_all_done(queue: asyncio.Queue, item, lanes: list[asyncio.Task]) -> None:
+    """Put `item`, unless no lane is left to take it (a full queue would then wait for ever)."""
+    while not all(lane.done() for lane in lanes):
+        try:
+            queue.put_nowait(item)
+            return
+        except asyncio.QueueFull:
+            await asyncio.sleep(0.01)
+
+
+async def _lane(cfg: SmtpConfig, queue: asyncio.Queue, results: list, on_result: OnResult | None) -> None:
+    """One connection: takes mails from `queue` until None, stores each result at its index. A server
+    that stays unreachable (after the retries) or refuses the login makes each mail it takes a
+    failure of its own, temporary unless the server said 5xx."""
     sender = SmtpSender(cfg)
+    taken: list[tuple[int, EmailMessage]] = []  # the mail in hand, until its result is known
+
+    async def feed() -> AsyncIterator[EmailMessage]:
+        while (item := await queue.get()) is not None:
+            taken.append(item)
+            yield item[1]
+
+    def keep(msg: EmailMessage, result: DeliveryResult) -> None:
+        results[taken.pop()[0]] = result
+        if on_result is not None:
+            on_result(msg, result)
+
     try:
-        return await sender.deliver_many(msgs, on_result)
+        await sender.deliver_many(feed(), keep)
     except DeliveryError as exc:
-        results = []
-        for msg in msgs:
-            result = DeliveryResult(False, sender.where, str(exc), permanent=exc.permanent,
-                                    message_id=msg.get("Message-ID"))
-            if on_result is not None:
-                on_result(msg, result)
-            results.append(result)
-        return results
+        def failed(msg: EmailMessage) -> DeliveryResult:
+            return DeliveryResult(False, sender.where, str(exc), permanent=exc.permanent, message_id=msg.get("Message-ID"))
+        if taken:
+            keep(taken[-1][1], failed(taken[-1][1]))
+        while (item := await queue.get()) is not None:
+            taken.append(item)
+            keep(item[1], failed(item[1]))
 
 
-def deliver(msgs: list[EmailMessage], cfg: DeliveryConfig, on_result: OnResult | None = None) -> list[DeliveryResult]:
+def deliver(msgs: Iterable[EmailMessage], cfg: DeliveryConfig, on_result: OnResult | None = None) -> list[DeliveryResult]:
     """Deliver through the configured backend; one result per mail, in order, each also passed to
-    `on_result` as soon as it is known. Synchronous, for the CLI and the scheduler's threads (must
+    `on_result` as soon as it is known. `msgs` may be a generator: it is read as mails go out. Synchronous, for the CLI and the scheduler's threads (must
     not be called from inside a running event loop)."""
     if cfg.backend == "outbox":
         box = Outbox(cfg.outbox)

@@ -31,8 +31,8 @@ from .evidence import supplier_trade
 from .suggest import latest_versions, notice_date
 from .text import Phrase, normalize
 
-__all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "fresh_awards", "forecast", "renewals", "social_marks",
-           "buyers_to_meet", "with_buyer_regions", "week_leads", "lead_key", "stored_lead_key", "BUYER_AGAIN", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
+__all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "may_lead", "fresh_awards", "forecast", "renewals", "social_marks",
+           "buyers_to_meet", "with_buyer_regions", "buyer_regions", "week_leads", "lead_key", "stored_lead_key", "BUYER_AGAIN", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
 
 # Words of a notice that mark a social clause or a market reserved to the social economy.
 SOCIAL_PHRASES = ("économie sociale", "entreprise d'insertion", "entreprises d'insertion", "clause sociale",
@@ -106,6 +106,20 @@ def in_trade(notice: Notice, profile: Profile, text: str | None = None) -> bool:
     return capability(notice, profile, text)[1].ok
 
 
+def may_lead(notice: Notice, profile: Profile, text: str | None = None) -> bool:
+    """Could any lead section use the notice for this profile? The loosest of their tests (buyer
+    leads': region, exclusions, capability sure or only "check"; awards and renewals want it sure),
+    so a history cut to these notices gives the same leads: what a run keeps of the history. A
+    notice without a region passes (with_buyer_regions may give it its buyer's, tested later)."""
+    text = notice_text(notice) if text is None else text
+    if profile.regions is not None and notice.regions and not profile.regions.intersection(notice.regions):
+        return False
+    if any(p.found_in(text) for p in profile.exclude):
+        return False
+    reason = capability(notice, profile, text)[1]
+    return reason.ok or reason.level == "check"
+
+
 def social_marks(notice: Notice, hub_neqs: frozenset[str] = frozenset(), text: str | None = None) -> tuple[str, ...]:
     """Why the notice is a social-economy signal: its words (social clause, reserved market...) or a
     winner that is one of the hub's enterprises (by NEQ)."""
@@ -168,16 +182,24 @@ def _buyer_key(notice: Notice) -> str:
     return notice.buyer_id or normalize(notice.buyer_name).strip()
 
 
-def with_buyer_regions(notices: Iterable[Notice]) -> list[Notice]:
-    """The notices, those that state no region given the regions their buyer states in the others.
+def buyer_regions(notices: Iterable[Notice], known: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
+    """{buyer key: the regions its notices state}, these notices added to `known` when given (a
+    digest run gathers it in its one pass over the history: a few thousand buyers, not the notices)."""
+    known = defaultdict(set) if known is None else known
+    for n in notices:
+        if n.regions:
+            known[_buyer_key(n)].update(n.regions)
+    return known
+
+
+def with_buyer_regions(notices: Iterable[Notice], known: dict[str, set[str]] | None = None) -> list[Notice]:
+    """The notices, those that state no region given the regions their buyer states in the others
+    (in `known`, from buyer_regions over the whole history, else in these notices).
     A notice without a region passes every region rule (unknown is not outside); 2 % of SEAO's do,
     and they would reach every enterprise's leads. A buyer delivers where it usually does: the
     SQI's Abitibi direction in Abitibi, a town in its town."""
     notices = list(notices)
-    known: dict[str, set[str]] = defaultdict(set)
-    for n in notices:
-        if n.regions:
-            known[_buyer_key(n)].update(n.regions)
+    known = buyer_regions(notices) if known is None else known
     return [replace(n, regions=tuple(sorted(known[key]))) if not n.regions and (key := _buyer_key(n)) in known else n
             for n in notices]
 

@@ -301,7 +301,9 @@ def award_history(conn: Connection) -> Iterator[tuple[str, str, datetime, float]
                     bidders.c.contract_amount)
              .join(bidders, bidders.c.notice_id == notices.c.id)
              .where(bidders.c.winner.is_(True), bidders.c.contract_amount.is_not(None), notices.c.published_at.is_not(None)))
-    for buyer, categories, published, awarded, amount in conn.execute(query):
+    # streamed (a server-side cursor on PostgreSQL): the store's every award is never in memory twice
+    for buyer, categories, published, awarded, amount in conn.execute(query.execution_options(stream_results=True,
+                                                                                              yield_per=PAGE)):
         if published.tzinfo is None:  # SQLite hands back naive UTC
             published = published.replace(tzinfo=timezone.utc)
         when = published

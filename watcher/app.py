@@ -424,7 +424,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, sho
             amendments.append(Amendment(DigestItem(notice, m), newer[-1]["version"], fr, en))
     kept = sorted(fresh, key=lambda nm: -nm[1].score)[: cfg.digest.max_items]
     facts = {n.id: judge.facts(n) for n, _ in [*kept, *reminders] + [(a.item.notice, None) for a in amendments]}
-    teams = {n.id: propose(n, facts[n.id], list(judge.profiles.values()), co, now=judge_now)
+    teams = {n.id: propose(n, facts[n.id], judge.pool, co, now=judge_now)
              for n, m in kept if m.verdict == "consortium"}
     week = leads.week(ent, now, sent, hub_neqs_of(list(judge.rulebook.enterprises))) if leads is not None else WeekLeads()
     digest = build_digest(ent, fresh, now, cfg.digest.max_items, reminders, amendments, dict(filtered),
@@ -761,7 +761,7 @@ def consortia(engine: Engine, rulebook: Rulebook, notice_id: str, max_size: int 
     if not found:
         raise WatcherError(f"avis inconnu / unknown notice {notice_id!r}", hint="watcher notices lists the stored notices")
     judge = judge_for(engine, rulebook)
-    return propose(found[0], judge.facts(found[0]), list(judge.profiles.values()), co_bids(engine, rulebook.enterprises),
+    return propose(found[0], judge.facts(found[0]), judge.pool, co_bids(engine, rulebook.enterprises),
                    max_size=max_size, limit=limit, now=now)
 
 
@@ -789,10 +789,12 @@ def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownConta
 def expected_purchases(engine: Engine, enterprise: Enterprise, today: date, months: int = 12) -> dict[str, list]:
     """{folded buyer name: purchases of the enterprise's trade expected within `months`, each with its
     window} from contract dates and buyers' rhythm (match/awards.forecast), for `watcher buyers`."""
-    with engine.connect() as conn:
+    profile = compile_profile(enterprise)
+    with engine.connect() as conn:  # only the notices the forecast may use are kept (may_lead): same forecast
         finals = load_final_contracts(conn)
+        kept = [n for n in repo.load_notices(conn) if may_lead(n, profile)]
     out: dict[str, list] = {}
-    for r in forecast(history(engine), finals, enterprise, today, today + timedelta(days=round(months * 30.44)),
+    for r in forecast(kept, finals, profile, today, today + timedelta(days=round(months * 30.44)),
                       hub_neqs_of([enterprise])):
         out.setdefault(" ".join(r.buyer.casefold().replace(".", " ").split()), []).append(r)
     return out

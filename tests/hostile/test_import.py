@@ -139,3 +139,29 @@ def test_overlong_notice_id_is_kept_unique(ocds, engine, tmp_path: Path):
     assert report.errors == [] and report.notices_new == 3
     ids = set(stored(engine))
     assert len(ids) == 3 and all(len(i) <= 80 for i in ids)
+
+
+def _avis(number: str, title: str, url: str = "https://www.seao.ca/avis?id=1") -> str:
+    return (f"<avis><numeroseao>{number}</numeroseao><organisme>Ville</organisme><titre>{title}</titre><type>3</type>"
+            f"<nature>3</nature><datepublication>2019-01-10 10:00</datepublication><hyperlienseao>{url}</hyperlienseao>"
+            "<fournisseurs><fournisseur><nomorganisation>A inc.</nomorganisation><adjudicataire>1</adjudicataire>"
+            "<montantcontrat>10.50</montantcontrat></fournisseur></fournisseurs></avis>")
+
+
+def test_a_bad_record_in_a_batch_loses_itself_only(engine, tmp_path: Path):
+    """The bulk write path takes a batch at once: the unreadable record is reported with its line,
+    the dirty ones are cleaned, and every other notice of the batch (and the next batch) is stored."""
+    records = [_avis(str(1000 + i), f"Avis {i}") for i in range(1, 1200)]
+    records[10] = _avis("pas-un-nombre", "Illisible")
+    records[20] = _avis("1021", "Titre\u202e rouge\tbis", url="javascript:alert(1)")  # a bidi override, a tab
+    records[700] = _avis("1701", "Autre", url="https://seao.ca/x y")
+    (tmp_path / "AvisRevisions_20190101_20190131.xml").write_text(
+        '<?xml version="1.0" encoding="utf-8"?><export datedebut="2019-01-01" datefin="2019-01-31">'
+        + "\n".join(records) + "</export>", encoding="utf-8")
+    report = app.import_paths(engine, [tmp_path])
+    assert len(report.errors) == 1 and "line 11" in report.errors[0] and "numeroseao" in report.errors[0], report.errors
+    notices = stored(engine)
+    assert len(notices) == 1198 and "seao:1011" not in notices
+    assert notices["seao:1021"].title == "Titre rouge bis" and notices["seao:1021"].url is None
+    assert notices["seao:1701"].url is None and notices["seao:1001"].url == "https://www.seao.ca/avis?id=1"
+    assert all(n.bidders[0].contract_amount == 10.5 for n in notices.values())

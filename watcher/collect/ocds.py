@@ -43,6 +43,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -71,9 +72,19 @@ _PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "
 
 
 def fold(text: Any) -> str:
-    """Lower case, no accents, typographic apostrophes and dashes made plain: for comparisons."""
+    """Lower case, no accents, typographic apostrophes and dashes made plain: for comparisons.
+    Strings are remembered: a file repeats the same statuses, schemes and methods."""
+    if isinstance(text, str):
+        return _fold_str(text)
+    return _fold(text)
+
+
+def _fold(text: Any) -> str:
     text = unicodedata.normalize("NFKD", str(text or "").translate(_PLAIN))
     return " ".join(text.encode("ascii", "ignore").decode().lower().split())
+
+
+_fold_str = lru_cache(maxsize=4096)(_fold)
 
 
 def clean(value: Any) -> str:

@@ -38,8 +38,11 @@ def text(obj: dict, key: str, language: str = "fr") -> str:
     value = obj.get(key)
     if isinstance(value, str) and value.strip():
         return " ".join(value.split())
-    variants = sorted((k for k in obj if isinstance(k, str) and k.startswith(key + "_")),
-                      key=lambda k: (k != f"{key}_{language}", k))
+    prefix = key + "_"
+    variants = [k for k in obj if isinstance(k, str) and k.startswith(prefix)]
+    if not variants:  # the usual case: no multilingual variant
+        return ""
+    variants.sort(key=lambda k: (k != f"{key}_{language}", k))
     return next((" ".join(obj[k].split()) for k in variants if isinstance(obj[k], str) and obj[k].strip()), "")
 
 

@@ -23,9 +23,12 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
         return
     dialect = conn.dialect
     processors = _processors(dialect, table, tuple(columns))
-    if processors:
-        memos = [_memo(p) if p is not None else None for p in processors]
-        rows = [tuple(m(v) if m is not None else v for m, v in zip(memos, row)) for row in rows]
+    if processors:  # column by column: each distinct value processed once (its output depends on it only)
+        values = list(zip(*rows))
+        for i, processor in enumerate(processors):
+            if processor is not None:
+                values[i] = _processed(processor, values[i])
+        rows = list(zip(*values))
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     if dialect.name == "postgresql":
@@ -41,21 +44,15 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
         conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
 
 
-def _memo(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`processor` remembering its results for one batch: a column repeats few values (the same
-    category list, the file's date, the run's time), and its output depends on the value only."""
-    seen: dict = {}
-
-    def process(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = out = processor(value)
-            return out
-        except TypeError:  # unhashable: processed each time
-            return processor(value)
-
-    return process
+def _processed(processor: Callable[[Any], Any], column: tuple) -> list:
+    """`processor` over one column, called once per distinct value: a column repeats few values
+    (the same category list, the file's date, the run's time). Equal values give equal output: the
+    columns hold strings, tuples of strings, instants, days and numbers."""
+    try:
+        done = {value: processor(value) for value in set(column)}
+    except TypeError:  # an unhashable value: each one processed
+        return [processor(value) for value in column]
+    return list(map(done.__getitem__, column))
 
 
 @lru_cache(maxsize=64)

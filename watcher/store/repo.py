@@ -115,7 +115,9 @@ def _save_batch(conn: Connection, batch: list[Notice], origin: str, now: datetim
             changed.append((notice, doc, digest, old.version + 1))
             counts.updated += 1
     if changed:  # revisions: a handful of statements for the whole batch, not five per notice
-        before = {n.id: canonical(n) for n in load_notices(conn, ids=[n.id for n, _, _, _ in changed])}
+        # at most BATCH notices: read in one round trip, not through a server-side cursor
+        query = select(notices).where(notices.c.id.in_([n.id for n, _, _, _ in changed]))
+        before = {n.id: canonical(n) for n in _stream(conn, query, stream=False)}
         revisions, rows, fresh_bidders = [], [], []
         for notice, doc, digest, version in changed:
             old_doc = before[notice.id]
@@ -201,9 +203,13 @@ def newest_publication(conn: Connection) -> datetime | None:
     return conn.execute(select(func.max(notices.c.published_at))).scalar()
 
 
-def _stream(conn: Connection, query, wanted: set[str] | None = None, limit: int | None = None) -> Iterator[Notice]:
-    """Run `query` (rows of `notices`) and build its notices a page at a time, bidders read per page."""
-    result = conn.execute(query.execution_options(stream_results=True, yield_per=PAGE))  # this statement only
+def _stream(conn: Connection, query, wanted: set[str] | None = None, limit: int | None = None,
+            stream: bool = True) -> Iterator[Notice]:
+    """Run `query` (rows of `notices`) and build its notices a page at a time, bidders read per page
+    (`stream=False`: rows fetched at once, for a query known to be small)."""
+    if stream:
+        query = query.execution_options(stream_results=True, yield_per=PAGE)  # this statement only
+    result = conn.execute(query)
     count = 0
     for rows in result.partitions(PAGE):
         if wanted is not None:

@@ -166,21 +166,33 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
     count = 0
     with engine.connect() as read:
         targets = repo.load_notices(read) if changed_ents else repo.load_notices(read, ids=changed_notices)
-        for page in _pages(targets, VERDICT_PAGE):
-            judged: list[Match] = []
-            for notice in page:
-                ents = everyone if notice.id in stale_notices else [e for e in everyone if e in changed_ents]
-                judged += judge.judge_candidates(notice, ents, now=None)
-            with writing(engine) as conn:
-                verdicts.save_page(conn, judged, [n.id for n in page if n.id in stale_notices], hashes, now,
-                                   rejudged=(changed_ents, [n.id for n in page]))
-            count += len(judged)
+        page: list[Notice] = []
+        judged: list[Match] = []
+        for notice in targets:
+            ents = everyone if notice.id in stale_notices else [e for e in everyone if e in changed_ents]
+            judged += judge.judge_candidates(notice, ents, now=None)
+            page.append(notice)
+            if len(page) >= VERDICT_PAGE or len(judged) >= VERDICT_PAIRS:  # 10,000 profiles: ~80 pairs a notice
+                count += _save_verdicts(engine, page, judged, stale_notices, changed_ents, hashes, now)
+                page, judged = [], []
+        if page:
+            count += _save_verdicts(engine, page, judged, stale_notices, changed_ents, hashes, now)
     with writing(engine) as conn:
         verdicts.remember(conn, changed_ents, hashes, now)
     return count
 
 
-VERDICT_PAGE = 1000  # notices judged, then saved, at a time
+def _save_verdicts(engine: Engine, page: list[Notice], judged: list[Match], stale_notices: set[str],
+                   changed_ents: set[str], hashes: dict[str, str], now: datetime) -> int:
+    with writing(engine) as conn:
+        verdicts.save_page(conn, judged, [n.id for n in page if n.id in stale_notices], hashes, now,
+                           rejudged=(changed_ents, [n.id for n in page]))
+    return len(judged)
+
+
+VERDICT_PAGE = 1000  # notices judged, then saved, at a time...
+VERDICT_PAIRS = 20_000  # ...or fewer when they make this many verdicts: memory bound by pairs, not notices
+READ_PAGE = 250  # notices whose verdicts are read back at a time (each may have ~80 with 10,000 profiles)
 
 
 def _pages(items: Iterable, size: int) -> Iterator[list]:
@@ -209,7 +221,7 @@ def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None
         who = None if enterprise_id is None else ids  # all: no list of thousands of ids in the query
         with engine.connect() as conn:  # a page of notices at a time, with their verdicts
             wanted = verdicts.notice_ids(conn, who, [notice_id] if notice_id else None, include_no)
-            for page in _pages(repo.load_notices(conn, ids=wanted, since=since), VERDICT_PAGE):
+            for page in _pages(repo.load_notices(conn, ids=wanted, since=since), READ_PAGE):
                 kept: dict[str, list[Match]] = {}
                 for m in verdicts.load(conn, who, [n.id for n in page], include_no):
                     if m.enterprise_id in order:  # not a profile removed since by another process
@@ -424,7 +436,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, sho
             amendments.append(Amendment(DigestItem(notice, m), newer[-1]["version"], fr, en))
     kept = sorted(fresh, key=lambda nm: -nm[1].score)[: cfg.digest.max_items]
     facts = {n.id: judge.facts(n) for n, _ in [*kept, *reminders] + [(a.item.notice, None) for a in amendments]}
-    teams = {n.id: propose(n, facts[n.id], list(judge.profiles.values()), co, now=judge_now)
+    teams = {n.id: propose(n, facts[n.id], judge.pool, co, now=judge_now)
              for n, m in kept if m.verdict == "consortium"}
     week = leads.week(ent, now, sent, hub_neqs_of(list(judge.rulebook.enterprises))) if leads is not None else WeekLeads()
     digest = build_digest(ent, fresh, now, cfg.digest.max_items, reminders, amendments, dict(filtered),
@@ -761,7 +773,7 @@ def consortia(engine: Engine, rulebook: Rulebook, notice_id: str, max_size: int 
     if not found:
         raise WatcherError(f"avis inconnu / unknown notice {notice_id!r}", hint="watcher notices lists the stored notices")
     judge = judge_for(engine, rulebook)
-    return propose(found[0], judge.facts(found[0]), list(judge.profiles.values()), co_bids(engine, rulebook.enterprises),
+    return propose(found[0], judge.facts(found[0]), judge.pool, co_bids(engine, rulebook.enterprises),
                    max_size=max_size, limit=limit, now=now)
 
 
@@ -789,10 +801,12 @@ def buyer_contacts(engine: Engine, names: Iterable[str]) -> dict[str, KnownConta
 def expected_purchases(engine: Engine, enterprise: Enterprise, today: date, months: int = 12) -> dict[str, list]:
     """{folded buyer name: purchases of the enterprise's trade expected within `months`, each with its
     window} from contract dates and buyers' rhythm (match/awards.forecast), for `watcher buyers`."""
-    with engine.connect() as conn:
+    profile = compile_profile(enterprise)
+    with engine.connect() as conn:  # only the notices the forecast may use are kept (may_lead): same forecast
         finals = load_final_contracts(conn)
+        kept = [n for n in repo.load_notices(conn) if may_lead(n, profile)]
     out: dict[str, list] = {}
-    for r in forecast(history(engine), finals, enterprise, today, today + timedelta(days=round(months * 30.44)),
+    for r in forecast(kept, finals, profile, today, today + timedelta(days=round(months * 30.44)),
                       hub_neqs_of([enterprise])):
         out.setdefault(" ".join(r.buyer.casefold().replace(".", " ").split()), []).append(r)
     return out

@@ -169,3 +169,28 @@ def test_a_partial_team_says_what_it_leaves_uncovered():
     p = propose(notice, _facts(notice), [*small, _ent("cuisine-autonome", CATERING, 500000, consortium_willing=False)])
     assert p.teams and not p.teams[0].full_coverage
     assert any(r.startswith("non couvert : « service alimentaire »") for r in p.teams[0].reasons_fr)
+
+
+def test_a_pool_indexed_once_proposes_the_same_teams_as_the_whole_list():
+    """The Judge proposes from a Pool: only the candidates of its index are tried, and only the
+    profiles sharing a trade with a hitter may borrow (issue 16: 10,000 profiles cost 2 s a
+    notice). Same teams and reasons as trying every profile, here and with unrelated profiles added."""
+    from watcher.match import compile_profile
+    from watcher.match.consortia import Pool
+    from watcher.match.engine import CandidateIndex
+
+    kin = _ent("menage-rive-nord", ("conciergerie", "nettoyage de bâtiments"), 90000, ("16",))  # borrows from Horizon
+    others = [_ent(f"autre-{i}", (f"mot{i} rare",), 50000) for i in range(40)]
+    profiles = [compile_profile(e) for e in (HORIZON, FESTIN, IMPRIMERIE, PROPRETE_LAVAL, kin, *others)]
+    pool = Pool(profiles, CandidateIndex(profiles).candidates)
+    notices = [_notice("Entretien ménager et service alimentaire - Centre de services scolaire des Patriotes", 180000.0),
+               _notice("Entretien ménager des écoles", 300000.0),  # Horizon and its kin (borrowing)
+               _notice("Nettoyage de bâtiments et repas", 300000.0, regions=("16", "13"))]
+    teams = 0
+    for notice in notices:
+        expected = propose(notice, _facts(notice), profiles)
+        assert propose(notice, _facts(notice), pool) == expected
+        teams += len(expected.teams)
+    assert teams  # compared on real teams
+    borrowed = propose(notices[1], _facts(notices[1]), pool)  # the kin borrows Horizon's phrase: found through the pool
+    assert any(set(t.members) == {"coop-entretien-horizon", "menage-rive-nord"} for t in borrowed.teams)

@@ -55,6 +55,14 @@ def test_verdicts_judged_in_pages_equal_one_pass(filled, monkeypatch, tmp_path):
     assert app.refresh_verdicts(filled, rulebook) == judged > 0
     assert [(n.id, m) for n, m in app.matches(filled, rulebook, include_no=True)] == one_pass
     assert app.refresh_verdicts(filled, rulebook) == 0
+    with filled.begin() as conn:  # again, a page cut as soon as it holds 3 verdicts (many profiles), read 3 notices at a time
+        for table in (match_results, notice_judged, profile_state):
+            conn.execute(table.delete())
+    monkeypatch.setattr(app, "VERDICT_PAGE", 1000)
+    monkeypatch.setattr(app, "VERDICT_PAIRS", 3)
+    monkeypatch.setattr(app, "READ_PAGE", 3)
+    assert app.refresh_verdicts(filled, rulebook) == judged
+    assert [(n.id, m) for n, m in app.matches(filled, rulebook, include_no=True)] == one_pass
 
 
 def test_buyer_leads_read_from_their_window_equal_a_scan_of_the_whole_history(filled):

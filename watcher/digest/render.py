@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime as rfc2822_date
 from email.utils import make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -383,6 +384,7 @@ def closing_calendar(digest: Digest, t: dict[str, Any]) -> bytes | None:
     return cal.to_ical()
 
 
+@lru_cache(maxsize=8192)  # pure; Babel's formatting was a tenth of rendering, and digests share amounts
 def money(value: float, locale: str, currency: str = "CAD") -> str:
     """Whole dollars in the locale's way: '125 000 $' (fr_CA), '$125,000' (en_CA); another currency
     with its own sign ('175 000 000 £GB'), an unstated one with '?' (never shown as dollars)."""

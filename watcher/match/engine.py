@@ -19,7 +19,7 @@ from ..money import Rates
 from ..rules.thresholds import Thresholds
 from . import Profile, compile_profile, notice_text
 from . import _code as unspsc_levels
-from .consortia import propose
+from .consortia import Pool, propose
 from .requirements import Requirements, extract
 from .text import Phrase
 from .verdict import PLACEHOLDER_AMOUNT, Facts, judge, notice_facts
@@ -149,6 +149,7 @@ class Judge:
         self.history = history
         self.profiles = {e.id: compile_profile(e) for e in rulebook.enterprises}
         self.index = CandidateIndex(self.profiles.values())
+        self._pool: Pool | None = None
         self.order = {e: i for i, e in enumerate(self.profiles)}  # rule-file order, for stable output
 
     def requirements(self, notice: Notice) -> Requirements:
@@ -165,6 +166,13 @@ class Judge:
         text = notice_text(notice)
         facts = self.facts(notice, as_published=now is None)
         return self._with_partners(notice, [judge(notice, self.profiles[i], facts, now=now, text=text) for i in ids], facts, now)
+
+    @property
+    def pool(self) -> Pool:
+        """Every profile, indexed for team search (built at the first consortium verdict)."""
+        if self._pool is None:
+            self._pool = Pool(list(self.profiles.values()), self.index.candidates)
+        return self._pool
 
     def judge_candidates(self, notice: Notice, enterprise_ids: Iterable[str] | None = None,
                          now: datetime | None = None) -> list[Match]:
@@ -187,7 +195,7 @@ class Judge:
         the coordinator's digest lists them). Teams are searched only for such verdicts: they are few."""
         if not any(m.verdict == "consortium" for m in matches):
             return matches
-        proposal = propose(notice, facts, list(self.profiles.values()), now=now)
+        proposal = propose(notice, facts, self.pool, now=now)
         teamed = {e for t in proposal.teams for e in t.members}
         out = []
         for m in matches:

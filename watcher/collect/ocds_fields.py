@@ -18,7 +18,8 @@ from importlib import resources
 from typing import Any
 
 from ..models import Code, Contact
-from .places import address_regions, city_region, country_code, normalise, place_regions
+from . import places
+from .places import address_regions, country_code, normalise, place_regions
 
 _WORDS = re.compile(r"[^\W\d_]{3,}")  # a title needs a word of 3 letters, not only a reference number
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
@@ -161,20 +162,9 @@ def regions(release: dict, buyer: dict, ocid: str, municipal: bool = False) -> t
     return (country,) if country and country not in ("CA", "QC") else ()
 
 
-_TOWN = re.compile(r"^(?:ville|municipalit[eé]|village|paroisse|canton|cit[eé])\s+(?:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+|d')?(.+)$",
-                   re.IGNORECASE)
-
-
 def municipality_region(buyer: dict) -> str | None:
-    """A municipal buyer's Québec region ("01".."17"): from its address (town, postal code prefix),
-    else from the town its name names (« Ville de Mascouche. » -> Mascouche -> "14"). None when
-    neither tells one region: we never widen a place to all of Québec."""
-    found = [r for r in address_regions(d(buyer.get("address"))) if re.fullmatch(r"\d\d", r)]
-    if found:
-        return found[0]
-    match = _TOWN.match(" ".join(text(buyer, "name").split()).rstrip(" ."))
-    region = city_region(match.group(1)) if match else None
-    return region if region and re.fullmatch(r"\d\d", region) else None
+    """A municipal OCDS buyer's Québec region: places.municipality_region of its name and address."""
+    return places.municipality_region(text(buyer, "name"), d(buyer.get("address")))
 
 
 def contract_period(release: dict) -> tuple[date | None, date | None]:

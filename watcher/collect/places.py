@@ -218,3 +218,20 @@ def label(code: str, language: str = "fr") -> str:
 
     country = pycountry.countries.get(alpha_2=code)
     return getattr(country, "common_name", None) or getattr(country, "name", code) if country else code
+
+
+_TOWN = re.compile(r"^(?:ville|municipalit[eé]|village|paroisse|canton|cit[eé])\s+(?:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+|d')?(.+)$",
+                   re.IGNORECASE)
+
+
+def municipality_region(name: str, address: dict) -> str | None:
+    """A municipal buyer's Québec region ("01".."17"), for a notice that states no delivery place (a
+    town buys for its own territory): from its address (town, postal code prefix), else from the
+    town its name names (« Ville de Mascouche. » -> Mascouche -> "14"). None when neither tells one
+    region: we never widen a place to all of Québec."""
+    found = [r for r in address_regions(address) if re.fullmatch(r"\d\d", r)]
+    if found:
+        return found[0]
+    match = _TOWN.match(" ".join(str(name or "").split()).rstrip(" ."))
+    region = city_region(match.group(1)) if match else None
+    return region if region and re.fullmatch(r"\d\d", region) else None

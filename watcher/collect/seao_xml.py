@@ -49,6 +49,7 @@ from ..codes import (
 )
 from ..errors import ParseError
 from ..models import Bidder, Expense, FinalContract, Notice
+from .places import municipality_region
 
 Item = Notice | FinalContract | Expense | ParseError
 
@@ -232,11 +233,18 @@ def _bidder(f: _Fields) -> Bidder:
 
 
 def _regions(f: _Fields) -> tuple[str, ...]:
-    """Official codes, sorted, unique. <regionlivraison> (2014) uses them unpadded; <region> (2013) does not."""
+    """Official codes, sorted, unique. <regionlivraison> (2014) uses them unpadded; <region> (2013) does not.
+    None stated (2 % of notices): a municipal buyer's own region, from its address or name, as for
+    SEAO's JSON (places.municipality_region); any other buyer's stays unknown."""
     table = OFFICIAL_REGIONS if f.has("regionlivraison") else REGIONS_2013
     raw = f.text("regionlivraison") if f.has("regionlivraison") else f.text("region")
     codes = {table.get(part.strip().lstrip("0")) for part in raw.split(",")}
-    return tuple(sorted(code for code in codes if code))
+    found = tuple(sorted(code for code in codes if code))
+    if found or f.text("municipal") != "1":
+        return found
+    home = municipality_region(f.text("organisme"), {"locality": f.text("ville"), "postalCode": f.text("codepostal"),
+                                                     "region": f.text("province"), "countryName": f.text("pays")})
+    return (home,) if home else ()
 
 
 def _final(f: _Fields) -> FinalContract:

@@ -92,7 +92,12 @@ def test_bids_plain_array_tenderers_and_methods() -> None:
         ("RECYC-MATELAS INC.", "1164413685", True), ("Matt Canada", "1167224527", False)]
     assert notices["seao:20169579"].estimated_value == 99999.0  # the one release with tender.value
     assert {n.method for n in notices.values()} == {"public", "gre_a_gre", "invitation", "other"}
-    assert all(n.regions == () for n in notices.values())  # SEAO JSON publishes no delivery region
+    # SEAO JSON publishes no delivery region: a town buys for its territory, read from the town's
+    # address or name; any other buyer's delivery place stays unknown (never the buyer's seat).
+    assert all(n.regions == () for n in notices.values() if not n.municipal)
+    assert notices["seao:20170291"].regions == ("14",)  # « Ville de Mascouche. », no address: its name
+    assert notices["seao:20170025"].regions == ("06",)  # Ville de Montréal, 255 boul. Crémazie E, H2M 1L5
+    assert sum(bool(n.regions) for n in notices.values() if n.municipal) >= 18
 
 
 def test_republished_notice_merged_latest_wins() -> None:
@@ -215,3 +220,16 @@ def test_contract_period_from_contracts_awards_or_tender() -> None:
     # Nothing usable: nothing invented.
     assert contract_period({"tender": {"contractPeriod": {"endDate": "soon", "durationInDays": True}}}) == (None, None)
     assert contract_period({}) == (None, None)
+
+
+def test_municipality_region_from_address_or_name() -> None:
+    from watcher.collect.ocds_fields import municipality_region
+
+    assert municipality_region({"name": "Ville de Mascouche.", "id": "OP-36610"}) == "14"
+    montreal = {"name": "Ville de Montréal", "address": {"locality": "Montréal", "postalCode": "H2M1L5", "countryName": "CAN"}}
+    assert municipality_region(montreal) == "06"
+    # An address in Québec that tells no single region, and a name that is no known town: unknown.
+    assert municipality_region({"name": "Municipalité de Saint-Denis-de-Brompton .",
+                                "address": {"locality": "Saint-Denis-de-Brompton", "postalCode": "J0B2P0"}}) is None
+    assert municipality_region({"name": "Régie intermunicipale de l'Est"}) is None
+    assert municipality_region({"name": "Ville de Québec"}) == "03"  # the city, not the province

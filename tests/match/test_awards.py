@@ -12,7 +12,7 @@ import pytest
 from watcher.collect import open_source_file
 from watcher.collect.seao_xml import parse
 from watcher.match import compile_profile
-from watcher.match.awards import (BUYER_AGAIN, RENEWAL_FROM, RENEWAL_TO, buyers_to_meet, forecast, fresh_awards,
+from watcher.match.awards import (BUYER_ACTIVE, BUYER_AGAIN, RENEWAL_FROM, RENEWAL_TO, buyers_to_meet, forecast, fresh_awards,
                                   in_trade, is_award, lead_key, may_lead, renewals, social_marks, stored_lead_key, week_leads,
                                   with_buyer_regions)
 from watcher.match.buyers import buyer_leads
@@ -160,9 +160,18 @@ def test_one_buyer_a_week_new_ones_first_then_again_after_a_quarter(profiles):
         sent[lead_key(week.buyers[0])] = day
         day += timedelta(days=7)
     assert shown == buyers  # every buyer once, in rank order, before any comes back
-    # The pool is spent: nothing until the first one sent is a quarter old, then the oldest first.
+    # The pool is spent: nothing until the first one sent is a quarter old, then the oldest first,
+    # among the buyers still buying (a purchase within a year, or one expected).
+    active = [b for b in buyers if b.recurring or b.last_purchase >= date(2020, 1, 7) + BUYER_AGAIN - BUYER_ACTIVE]
+    stale = [b for b in buyers if b not in active]
+    assert active and stale, "real buyers of both kinds"
     assert week_leads([], [], buyers, sent, today=date(2020, 1, 7) + BUYER_AGAIN - timedelta(days=1)).buyers == ()
-    assert week_leads([], [], buyers, sent, today=date(2020, 1, 7) + BUYER_AGAIN).buyers == (buyers[0],)
+    first_again = min(active, key=lambda b: sent[lead_key(b)])
+    day_again = sent[lead_key(first_again)] + BUYER_AGAIN
+    assert week_leads([], [], buyers, sent, today=day_again).buyers == (first_again,)
+    late = week_leads([], [], buyers, sent, today=date(2020, 12, 31), limits={"buyers": 100}).buyers
+    assert set(late) == {b for b in active if b.recurring or b.last_purchase >= date(2019, 12, 31)}
+    assert not set(late) & set(stale)
     # A key stored by an earlier version (per quarter) still counts as that buyer sent.
     old = f"{lead_key(buyers[0])}@2019Q4"
     assert stored_lead_key(old) == lead_key(buyers[0]) and stored_lead_key("seao:1") == "seao:1"

@@ -26,7 +26,7 @@ FULL = Notice(
     categories=("C01", "C02"), unspsc=("72101500",), regions=("06", "16"),
     published_at=datetime(2024, 3, 1, 9, 5, 7, 42, tzinfo=MTL), closing_at=datetime(2024, 3, 20, 19, 0, tzinfo=timezone.utc),
     awarded_on=date(2024, 4, 2), estimated_value=123456.78, description="Ligne 1\nLigne 2 \\ fin",
-    currency="EUR", codes=(Code("CPV", "45000000", "Travaux"), Code("UNSPSC", "72101500")),
+    currency="EUR", codes=(Code("CPV", "45000000", "Travaux de génie « civil »"), Code("UNSPSC", "72101500")),
     contacts=(Contact("Jeanne D'Arc", "j@example.org", "514 555-0100"),), title_built=True,
     contract_start=date(2024, 5, 1), contract_end=None, trade_agreements=("ACCQO", "AECG"),
     bidders=(Bidder("A \"B\" inc.", "1142700724", 100.5, True, 99.99), Bidder("C", None, None, False, None)),
@@ -36,9 +36,10 @@ SPARSE = Notice(id="seao:1", source="seao", title="x", as_of=None)
 
 
 def _raw(conn, table) -> list[tuple]:
-    """The rows as the driver returns them, no type processing: what is really stored."""
+    """Every column as the database's own text of it: what is really stored (JSON text verbatim)."""
     order = "notice_id, position" if table is bidders else "id"
-    return [tuple(r) for r in conn.execute(text(f"select * from {table.name} order by {order}"))]
+    columns = ", ".join(f'cast("{c.name}" as text)' for c in table.c)
+    return [tuple(r) for r in conn.execute(text(f"select {columns} from {table.name} order by {order}"))]
 
 
 def _core_rows(notice: Notice, digest: str) -> tuple[dict, list[dict]]:

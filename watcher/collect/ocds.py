@@ -412,6 +412,10 @@ def _bidders(release: dict, parties: dict[str, dict], currency: str) -> tuple[tu
     return tuple(out.values()), min(awarded, default=None)
 
 
+def _is_true(value: object) -> bool:
+    return str(value).strip().lower() in ("1", "true", "oui", "yes")
+
+
 def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
     ocid = str(release["ocid"]).strip()
     seao = ocid.startswith(SEAO_PREFIX)
@@ -447,10 +451,10 @@ def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
         title=title, buyer_name=buyer_name, title_built=built, currency=currency, codes=fields.codes(release),
         contacts=contacts,
         buyer_id=clean(ref.get("id") or buyer.get("id") or _d(ref.get("identifier")).get("id")) or None,
-        municipal=None if municipal in (None, "") else str(municipal).lower() in ("1", "true", "oui", "yes"),
+        municipal=None if municipal in (None, "") else _is_true(municipal),
         reference=clean(tender.get("id")) or None, url=url, notice_type=" - ".join(x for x in parts if x),
         method=_method(tender), nature=nature, categories=tuple(dict.fromkeys(categories)),
-        unspsc=tuple(dict.fromkeys(unspsc)), regions=fields.regions(release, buyer or ref, ocid),
+        unspsc=tuple(dict.fromkeys(unspsc)), regions=fields.regions(release, buyer or ref, ocid, _is_true(municipal)),
         published_at=when_of(tender.get("datePublished") or period.get("startDate")) or when_of(release.get("date")),
         closing_at=when_of(period.get("endDate")), awarded_on=awarded_on,
         contract_start=contract_start, contract_end=contract_end,

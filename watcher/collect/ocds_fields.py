@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from ..models import Code, Contact
-from .places import address_regions, country_code, normalise, place_regions
+from .places import address_regions, city_region, country_code, normalise, place_regions
 
 _WORDS = re.compile(r"[^\W\d_]{3,}")  # a title needs a word of 3 letters, not only a reference number
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
@@ -137,9 +137,11 @@ def _publishers() -> dict[str, str]:
         return {r["prefix"].lower(): r["country"] for r in csv.DictReader(f)}
 
 
-def regions(release: dict, buyer: dict, ocid: str) -> tuple[str, ...]:
-    """Delivery addresses and locations of the items; without any, the country of a buyer outside
-    Canada (its address, else the publisher of the ocid prefix): a Bogotá tender is "CO", not unknown."""
+def regions(release: dict, buyer: dict, ocid: str, municipal: bool = False) -> tuple[str, ...]:
+    """Delivery addresses and locations of the items; without any, the Québec region of a municipal
+    buyer (its address, else the town its name names: a town buys for its own territory; SEAO's JSON
+    states no delivery place at all), or the country of a buyer outside Canada (its address, else
+    the publisher of the ocid prefix): a Bogotá tender is "CO", not unknown."""
     found: list[str] = []
     for item in map(d, lst(d(release.get("tender")).get("items"))):
         for key in ("deliveryAddresses", "deliveryAddress"):
@@ -150,9 +152,29 @@ def regions(release: dict, buyer: dict, ocid: str) -> tuple[str, ...]:
                 found += place_regions(text(location, "description")) or address_regions(d(location.get("address")))
     if found:
         return normalise(found)
+    if municipal:
+        home = municipality_region(buyer)
+        if home:
+            return (home,)
     country = country_code(d(buyer.get("address")).get("countryName")) or _publishers().get(
         "-".join(ocid.lower().split("-")[:2]))
     return (country,) if country and country not in ("CA", "QC") else ()
+
+
+_TOWN = re.compile(r"^(?:ville|municipalit[eé]|village|paroisse|canton|cit[eé])\s+(?:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+|d')?(.+)$",
+                   re.IGNORECASE)
+
+
+def municipality_region(buyer: dict) -> str | None:
+    """A municipal buyer's Québec region ("01".."17"): from its address (town, postal code prefix),
+    else from the town its name names (« Ville de Mascouche. » -> Mascouche -> "14"). None when
+    neither tells one region: we never widen a place to all of Québec."""
+    found = [r for r in address_regions(d(buyer.get("address"))) if re.fullmatch(r"\d\d", r)]
+    if found:
+        return found[0]
+    match = _TOWN.match(" ".join(text(buyer, "name").split()).rstrip(" ."))
+    region = city_region(match.group(1)) if match else None
+    return region if region and re.fullmatch(r"\d\d", region) else None
 
 
 def contract_period(release: dict) -> tuple[date | None, date | None]:

@@ -353,7 +353,8 @@ class WeekLeads:
 # One buyer to meet a week: a call a small team can make, and a pool of buyers that lasts for weeks
 # instead of a list sent once and then nothing. Awards and renewals are news: all of the week's, up to 5.
 LIMITS = {"awards": 5, "renewals": 5, "buyers": 1}
-BUYER_AGAIN = timedelta(days=91)  # a buyer already proposed comes back after a quarter at the earliest
+BUYER_AGAIN = timedelta(days=91)  # a buyer already proposed comes back after a quarter at the earliest…
+BUYER_ACTIVE = timedelta(days=365)  # …if it bought the trade within a year or a purchase of it is expected
 
 
 def week_leads(awards: Sequence[AwardLead], renewals_due: Sequence[Renewal], buyers: Sequence[BuyerLead],
@@ -361,7 +362,8 @@ def week_leads(awards: Sequence[AwardLead], renewals_due: Sequence[Renewal], buy
                today: date | None = None) -> WeekLeads:
     """Keep what the enterprise did not receive yet (`sent`: `lead_key` -> day last sent), each
     section cut to its limit; the count left out of each is said in the mail. An award or a renewal
-    goes out once; a buyer again once `BUYER_AGAIN` has passed, after every buyer never proposed."""
+    goes out once; a buyer again once `BUYER_AGAIN` has passed, after every buyer never proposed, if
+    it is still buying (a purchase within `BUYER_ACTIVE`, or one expected)."""
     limits = {**LIMITS, **(limits or {})}
     chosen = {}
     more = []
@@ -372,12 +374,19 @@ def week_leads(awards: Sequence[AwardLead], renewals_due: Sequence[Renewal], buy
             more.append((name, len(fresh) - limits[name]))
     new = [b for b in buyers if lead_key(b) not in sent]
     again = sorted((b for b in buyers if lead_key(b) in sent and today is not None
-                    and sent[lead_key(b)] <= today - BUYER_AGAIN), key=lambda b: sent[lead_key(b)])
+                    and sent[lead_key(b)] <= today - BUYER_AGAIN and _still_buying(b, today)),
+                   key=lambda b: sent[lead_key(b)])
     fresh_buyers = new + again  # the never proposed by rank, then the longest ago
     chosen["buyers"] = tuple(fresh_buyers[: limits["buyers"]])
     if len(fresh_buyers) > limits["buyers"]:
         more.append(("buyers", len(fresh_buyers) - limits["buyers"]))
     return WeekLeads(chosen["awards"], chosen["renewals"], chosen["buyers"], tuple(more), hub_neqs, today)
+
+
+def _still_buying(lead: BuyerLead, today: date) -> bool:
+    """Worth a reminder: the buyer bought the trade in the last year, or a purchase of it is expected
+    (a buyer last seen buying it three years ago was worth one mention, not one a quarter)."""
+    return bool(lead.recurring) or (lead.last_purchase is not None and lead.last_purchase >= today - BUYER_ACTIVE)
 
 
 def lead_key(item: AwardLead | Renewal | BuyerLead) -> str:

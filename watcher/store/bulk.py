@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.engine import Dialect
 
 
@@ -23,6 +23,8 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
         return
     dialect = conn.dialect
     processors = _processors(dialect, table, tuple(columns))
+    if processors and dialect.name == "postgresql":
+        processors = _json_as_text(conn.connection.driver_connection, table, columns, processors)
     if processors:  # column by column: each distinct value processed once (its output depends on it only)
         values = list(zip(*rows))
         for i, processor in enumerate(processors):
@@ -53,6 +55,26 @@ def _processed(processor: Callable[[Any], Any], column: tuple) -> list:
     except TypeError:  # an unhashable value: each one processed
         return [processor(value) for value in column]
     return list(map(done.__getitem__, column))
+
+
+def _json_as_text(raw: Any, table: Table, columns: Sequence[str], processors: tuple) -> tuple:
+    """PostgreSQL: JSON columns given to COPY as the text psycopg's own dumper makes of the wrapper
+    the processor returns, so that text is made once per distinct value, not once per row."""
+    from psycopg.adapt import PyFormat
+    from psycopg.types.json import Json
+
+    if raw.info.encoding != "utf-8":  # the dumper's bytes are UTF-8: a string must be sent as such
+        return processors
+    dumper = raw.adapters.get_dumper(Json, PyFormat.TEXT)(Json, raw)
+
+    def as_text(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def process(value: Any) -> Any:
+            out = processor(value)
+            return bytes(dumper.dump(out)).decode("utf-8") if isinstance(out, Json) else out
+        return process
+
+    return tuple(as_text(p) if p is not None and isinstance(table.c[name].type, JSON) else p
+                 for name, p in zip(columns, processors))
 
 
 @lru_cache(maxsize=64)

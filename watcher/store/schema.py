@@ -191,6 +191,7 @@ match_results = Table(
     Column("score", Float, nullable=False),
     Column("reasons", JSON, nullable=False),
     Index("ix_match_results_verdict", "enterprise_id", "verdict"),
+    Index("ix_match_results_notice", "notice_id"),  # verdicts of a page of notices, for every enterprise
 )
 
 # Messages the mail server refused: kept for the coordinator's report and for retries.

@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from make_ocds_weekly import make_weekly  # noqa: E402
-from measure import measured  # noqa: E402
+from measure import measured, smtp_sink  # noqa: E402
 from watcher import app  # noqa: E402
 from watcher.collect import PARSERS, detect_format, iter_files, open_source_file  # noqa: E402
 from watcher.config import DeliveryConfig, SmtpConfig, load_config  # noqa: E402
@@ -292,21 +293,13 @@ def bench_incremental(tmp: Path, rulebook: Rulebook) -> None:
 
 def bench_delivery(base: list[Notice], rulebook: Rulebook, quick: bool) -> None:
     print("4. delivery", flush=True)
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     # The mail server runs in its own process, as a real one would: in this process it would
     # compete with the client for the interpreter lock and the figure would measure that.
-    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    with tempfile.TemporaryDirectory() as tmp, smtp_sink(Path(tmp) / "accepted") as (port, accepted):
+        _deliver_digests(base, rulebook, quick, port, accepted)
+
+
+def _deliver_digests(base: list[Notice], rulebook: Rulebook, quick: bool, port: int, accepted: Callable[[], int]) -> None:
     total = 10_000
     count = 1_000 if quick else total
     renderer = Renderer(ROOT / "templates")
@@ -324,9 +317,8 @@ def bench_delivery(base: list[Notice], rulebook: Rulebook, quick: bool) -> None:
     rendered = time.perf_counter() - start
     results = deliver(msgs, DeliveryConfig(backend="smtp", smtp=SmtpConfig(host="127.0.0.1", port=port, connections=4)))
     elapsed = time.perf_counter() - start
-    server.terminate()
-    server.wait()
     assert len(results) == count and all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
+    assert accepted() == count, f"the server accepted {accepted()} of {count} mails"
     scale = total / count
     note = "" if count == total else f" ({count:,} done, extrapolated)"
     row("10,000 digests rendered and accepted by aiosmtpd", f"{elapsed * scale:.1f} s{note}: render {rendered * scale:.1f} s, "

@@ -223,13 +223,12 @@ def test_contract_period_from_contracts_awards_or_tender() -> None:
 
 
 def test_municipality_region_from_address_or_name() -> None:
-    from watcher.collect.ocds_fields import municipality_region
+    from watcher.collect.places import municipality_region
 
-    assert municipality_region({"name": "Ville de Mascouche.", "id": "OP-36610"}) == "14"
-    montreal = {"name": "Ville de Montréal", "address": {"locality": "Montréal", "postalCode": "H2M1L5", "countryName": "CAN"}}
-    assert municipality_region(montreal) == "06"
+    assert municipality_region("Ville de Mascouche.", {}) == "14"
+    assert municipality_region("Ville de Montréal", {"locality": "Montréal", "postalCode": "H2M1L5", "countryName": "CAN"}) == "06"
     # An address in Québec that tells no single region, and a name that is no known town: unknown.
-    assert municipality_region({"name": "Municipalité de Saint-Denis-de-Brompton .",
-                                "address": {"locality": "Saint-Denis-de-Brompton", "postalCode": "J0B2P0"}}) is None
-    assert municipality_region({"name": "Régie intermunicipale de l'Est"}) is None
-    assert municipality_region({"name": "Ville de Québec"}) == "03"  # the city, not the province
+    assert municipality_region("Municipalité de Saint-Denis-de-Brompton .",
+                               {"locality": "Saint-Denis-de-Brompton", "postalCode": "J0B2P0"}) is None
+    assert municipality_region("Régie intermunicipale de l'Est", {}) is None
+    assert municipality_region("Ville de Québec", {}) == "03"  # the city, not the province

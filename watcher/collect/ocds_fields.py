@@ -154,17 +154,12 @@ def regions(release: dict, buyer: dict, ocid: str, municipal: bool = False) -> t
     if found:
         return normalise(found)
     if municipal:
-        home = municipality_region(buyer)
+        home = places.municipality_region(text(buyer, "name"), d(buyer.get("address")))
         if home:
             return (home,)
     country = country_code(d(buyer.get("address")).get("countryName")) or _publishers().get(
         "-".join(ocid.lower().split("-")[:2]))
     return (country,) if country and country not in ("CA", "QC") else ()
-
-
-def municipality_region(buyer: dict) -> str | None:
-    """A municipal OCDS buyer's Québec region: places.municipality_region of its name and address."""
-    return places.municipality_region(text(buyer, "name"), d(buyer.get("address")))
 
 
 def contract_period(release: dict) -> tuple[date | None, date | None]:

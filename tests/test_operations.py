@@ -217,3 +217,38 @@ def test_a_broken_shared_rule_file_keeps_its_last_good_version_serving(tmp_path,
     assert broken.path == str(rules / "thresholds.toml") and broken.serving_last_good
     assert broken.errors[0].startswith(f"{rules / 'thresholds.toml'}:")
     assert served.rulebook.thresholds == good.rulebook.thresholds and len(served.rulebook.enterprises) == 5
+
+
+def test_status_checks_again_only_shared_files_that_changed_since_their_last_good_version(tmp_path, engine, monkeypatch):
+    """`watcher status` (ruleset.broken) finds what `load` finds, without compiling again a shared
+    file whose text was validated when it was kept (its ~800 requirement patterns)."""
+    import shutil
+    from dataclasses import replace
+
+    from watcher import ruleset
+    from watcher.config import load_config
+    from watcher.errors import RuleError, RuleErrors
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (tmp_path / "sources").mkdir()
+    cfg = replace(load_config(None, base=tmp_path), rules_dir=rules, sources_dir=tmp_path / "sources")
+    assert ruleset.broken(cfg, engine) == ()  # validated in full (nothing kept yet), then kept
+    calls: list[str] = []
+
+    def refusing(loader):
+        def load(path):  # the file in rules/ is refused; its last good copy (elsewhere) loads
+            calls.append(path.name)
+            if path.parent == rules:
+                raise RuleErrors([RuleError(str(path), 1, "x", "refused")])
+            return loader(path)
+        return load
+
+    monkeypatch.setattr(ruleset, "SHARED", tuple((name, refusing(loader)) for name, loader in ruleset.SHARED))
+    assert ruleset.broken(cfg, engine) == () and calls == []  # unchanged: trusted as kept
+    (rules / "requirements.toml").write_text((rules / "requirements.toml").read_text(encoding="utf-8") + "\n# edited\n",
+                                             encoding="utf-8")
+    assert len(ruleset.load(cfg, engine, quiet=True).broken) == 3  # `load` validates every file
+    calls.clear()
+    [broken] = ruleset.broken(cfg, engine)  # changed: validated again, reported, its last good one serving
+    assert calls[0] == "requirements.toml" and broken.key == "requirements.toml" and broken.serving_last_good

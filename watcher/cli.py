@@ -383,7 +383,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         last_digest, last_retry = oplog.last_digest_run(conn, "digest"), oplog.last_digest_run(conn, "retry")
         pending = oplog.pending_retries(conn, datetime.now(timezone.utc), timedelta(hours=cfg.daemon.retry_hours))
     try:
-        broken = [b.as_json() for b in ruleset.load(cfg, engine, quiet=True).broken]
+        broken = [b.as_json() for b in ruleset.broken(cfg, engine)]
     except RuleErrors as exc:  # thresholds or requirement phrases: shared by everyone, nothing serves
         broken = [{"file": e.file, "errors": [str(e)], "serving_last_good": False} for e in exc.errors]
     failing = [s for s in found if s.consecutive_failures >= cfg.daemon.max_failures]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..codes import METHOD_LABELS, REGIONS
 from ..models import Enterprise, Match, Notice, Reason
 from ..text import term, terms
-from .evidence import PROCUREMENT_WORDS, NoticeText, find, read_notice
+from .evidence import NoticeText, find, procurement_words, read_notice
 from .text import Phrase, normalize
 
 __all__ = ["Profile", "capability", "compile_profile", "match_notice", "match_all", "notice_text", "region_check",
@@ -162,7 +162,7 @@ def capability(notice: Notice, profile: Profile, text: str | None = None) -> tup
         return 0.0, Reason("capability", False, "l'avis demande d'abord un autre métier : « " + " ".join(another) + " »",
                            "the notice first asks for another trade's work: \"" + " ".join(another) + "\"",
                            level="no")
-    head_terms = {term(w) for w in text.head_words} - PROCUREMENT_WORDS
+    head_terms = {term(w) for w in text.head_words} - procurement_words()
     shares_words = bool(head_terms & profile.vocabulary)  # « Contrat d'entretien » and « entretien ménager »
     if not hits and (codes or cat_hits) and text.informative and profile.keywords and not shares_words:
         # A code alone, while the title says in words what is bought and none of them is the profile's

@@ -27,15 +27,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from ..text import STOPWORDS, fold, known_word, term, words
 from .text import Phrase
 
-__all__ = ["NoticeText", "Hit", "read_notice", "find", "PROCUREMENT_WORDS", "ANOTHER_TRADE", "SUPPLIER_TRADE",
-           "supplier_trade"]
+__all__ = ["NoticeText", "Hit", "read_notice", "find", "procurement_words", "another_trade", "supplier_trade"]
 
 # Words that name the act of buying, not what is bought: a head made of them hands the role on.
-PROCUREMENT_WORDS = frozenset(term(w) for w in """
+_PROCUREMENT_WORDS = """
 service services fourniture fournitures acquisition acquisitions achat achats approvisionnement
 contrat contrats entente ententes location gestion exploitation operation operations programme
 mandat mandats travaux offre offres demande demandes appel appels prestation prestations besoin
@@ -43,36 +43,55 @@ besoins octroi renouvellement projet projets activites solution solutions
 securise securises specialise specialises divers diverses general generaux complet complets
 annuel annuels saisonnier saisonniers
 supply supplies purchase provision services service contract contracts management
-""".split())
+"""
 
 # Work of trades the social economy's enterprises do not sell (building, civil engineering,
 # professional mandates, snow removal): heading a title, it makes the rest its object or place.
-ANOTHER_TRADE = frozenset(term(w) for w in """
+_ANOTHER_TRADE = """
 construction constructions agrandissement renovation renovations refection reamenagement amenagement
 demolition deneigement pavage planage asphaltage excavation honoraires ingenierie
 architecture architectural arpentage reno forage rehabilitation reconstruction remplacement toiture
 pulverisation scellement marquage plans devis professionnels decontamination desamiantage
 surveillance-chantier electricite plomberie chauffage climatisation ventilation
-""".split())
+"""
 
 # A supplier's name that says its trade (a short list of firm-name words, not ANOTHER_TRADE: « Entretien
 # ménager professionnel inc. » is ours): « … architecte inc », « … ingénieurs-conseils »,
 # « Toitures … ». Professions and building trades only: a hauler named « Excavation … » or
 # « Démolition … » may well carry recycling. A contract won only by such firms is their work,
 # whatever its title names (« Cafétéria de l'École … » won by an architect: plans, not catering).
-SUPPLIER_TRADE = frozenset(term(w) for w in """
+_SUPPLIER_TRADE = """
 architecte architectes architecture ingenieur ingenieurs ingenierie arpenteur arpenteurs arpentage
 geometre geometres avocat avocats notaire notaires toiture toitures couvreur couvreurs plomberie plombier
 electricien electriciens paysagiste paysagistes
-""".split())
+"""
+
+
+@cache
+def _term_set(listed: str) -> frozenset[str]:
+    """A word list's terms, lemmatised on first use: the French lexicon takes 0.3-0.6 s to load, which
+    commands that never read a notice (`watcher status`, `rules check`) should not pay at import."""
+    return frozenset(term(w) for w in listed.split())
+
+
+def procurement_words() -> frozenset[str]:
+    return _term_set(_PROCUREMENT_WORDS)
+
+
+def another_trade() -> frozenset[str]:
+    return _term_set(_ANOTHER_TRADE)
+
+
+def supplier_trade_words() -> frozenset[str]:
+    return _term_set(_SUPPLIER_TRADE)
 
 
 def supplier_trade(names: Iterable[str]) -> str | None:
     """The other trade every one of these suppliers names in its firm name, if they all do (the
     word found in the first); None when any supplier does not, or there is none."""
-    found = None
+    found, trade = None, supplier_trade_words()
     for name in names:
-        hit = next((w for w in words(name) if term(w) in SUPPLIER_TRADE), None)
+        hit = next((w for w in words(name) if term(w) in trade), None)
         if hit is None:
             return None
         found = found or hit
@@ -158,6 +177,7 @@ def _chunks(segment: str) -> tuple[Chunk, ...]:
         joined = w in ("et", "ou", ",")
     out: list[Chunk] = []
     head_found = False
+    buying, another = procurement_words(), another_trade()
     for p, coord in zip(pieces, coordinated):
         if not p:
             continue
@@ -165,10 +185,10 @@ def _chunks(segment: str) -> tuple[Chunk, ...]:
             out.append(Chunk(tuple(p), out[-1].role))  # « … et de conciergerie »: the same role
         elif head_found:
             out.append(Chunk(tuple(p), "after"))
-        elif next((t for t in p if t not in PROCUREMENT_WORDS), "") in ANOTHER_TRADE:  # « Services professionnels »
+        elif next((t for t in p if t not in buying), "") in another:  # « Services professionnels »
             out.append(Chunk(tuple(p), "other"))
             head_found = True
-        elif all(t in PROCUREMENT_WORDS for t in p) or p[0] in PROCUREMENT_WORDS and len(p) <= 2:
+        elif all(t in buying for t in p) or p[0] in buying and len(p) <= 2:
             out.append(Chunk(tuple(p), "procurement"))
         else:
             out.append(Chunk(tuple(p), "head"))
@@ -188,7 +208,7 @@ def read_notice(title: str, description: str = "") -> NoticeText:
     segments = [s for s in _SEGMENT.split(title or "") if s and s.strip()]
     chunked = tuple(c for c in (_chunks(s) for s in segments) if c)
     other = tuple(t for seg in chunked for c in seg if c.role == "other"
-                  for t in c.terms if t in ANOTHER_TRADE)[:3]
+                  for t in c.terms if t in another_trade())[:3]
     obj = _object_statement(description)
     object_line = " " + " ".join(term(w) for w in words(obj) if w not in STOPWORDS) + " "
     head = _head_words(segments[0]) if segments else []
@@ -200,16 +220,17 @@ def read_notice(title: str, description: str = "") -> NoticeText:
 def _says_what(head: list[str]) -> bool:
     """Does the head say in common words what is bought? « Vidange et disposition des boues » does;
     « Pavillon Mellon » or « Chantal Brouillette » (a place, a person) does not."""
-    content = [w for w in head if term(w) not in PROCUREMENT_WORDS and not w.isdigit()]
+    content = [w for w in head if term(w) not in procurement_words() and not w.isdigit()]
     return bool(content) and all(known_word(w) for w in content)
 
 
 def _head_words(segment: str) -> list[str]:
     """The first segment's words up to its first preposition, past procurement words."""
     out: list[str] = []
+    buying = procurement_words()
     for w in _title_words(segment):
         if w in _PREPOSITIONS or w == "(":
-            if out and not all(term(x) in PROCUREMENT_WORDS for x in out):
+            if out and not all(term(x) in buying for x in out):
                 break
             continue
         if w == ",":
@@ -222,9 +243,10 @@ def _head_words(segment: str) -> list[str]:
 def find(text: NoticeText, phrases: Iterable[Phrase]) -> list[Hit]:
     """Every phrase found, each once, at its best place (title head > title detail > description)."""
     hits: list[Hit] = []
+    another = another_trade()
     for p in phrases:
         best: Hit | None = None
-        own_trade = any(t in ANOTHER_TRADE for t in p.terms)  # a renovation co-op's « rénovation » is its trade
+        own_trade = any(t in another for t in p.terms)  # a renovation co-op's « rénovation » is its trade
         for seg in text.title_chunks:
             seq = [t for c in seg for t in c.terms]
             roles = [c.role for c in seg for _ in c.terms]

@@ -8,9 +8,12 @@ The history comes from make_history.py (the real SEAO files under new ids, dates
 is imported by `watcher import` (timed, for information). The profiles are run_all.py's
 synthetic ones (title bigrams, UNSPSC prefixes and regions of the real notices, seed 2), written
 as rule files. The mail server is aiosmtpd in its own process, counting what it accepts.
-`watcher --verbose digest --send --at published` then runs as a child process, as a user runs
-it: every stored notice judged for every profile (the first run), buyer and award leads,
-each digest rendered and sent over 4 SMTP connections. Its wall time, CPU time and own peak RSS
+`watcher --verbose digest --send --at DAY` then runs as a child process, as a user (or the daemon,
+with today's date) runs it: DAY is the day after the history's last publication, so the notices
+still open that day are judged for every profile, then buyer and award leads over the whole
+history, then each digest rendered and sent over 4 SMTP connections. `--at published` replays
+instead the whole history as a first digest (every stored notice judged as on its publication
+day for every profile): no weekly run does that; it is kept for information. Its wall time, CPU time and own peak RSS
 come from /usr/bin/time -v; its stage times from the progress line it prints.
 """
 
@@ -74,8 +77,18 @@ class SendFigures:
                 f"by aiosmtpd; {self.stages}")
 
 
+def last_day(db: Path) -> str:
+    """The day after the store's last publication: `now` for this history."""
+    import sqlite3
+    from datetime import date, timedelta
+
+    with sqlite3.connect(db) as conn:
+        (last,) = conn.execute("SELECT max(published_at) FROM notices").fetchone()
+    return (date.fromisoformat(str(last)[:10]) + timedelta(days=1)).isoformat()
+
+
 def run(profiles: int, factor: int, tmp: Path, history: Path | None = None, db: Path | None = None,
-        report=print) -> SendFigures:
+        report=print, at: str | None = None) -> SendFigures:
     """The send run's figures; `report(name, figure)` is called for the import (when done here) and the run."""
     if history is None:
         history = tmp / f"history-{factor}x"
@@ -89,17 +102,18 @@ def run(profiles: int, factor: int, tmp: Path, history: Path | None = None, db: 
     work = tmp / "send.db"  # a copy: the run records verdicts and deliveries, the imported store stays as it was
     shutil.copy(base, work)
     rules = write_rules(tmp, profiles)
+    at = at or last_day(work)
     with smtp_sink(tmp / "accepted.count") as (port, accepted):
         config = _config(tmp, work, "send", rules, port)
         log = tmp / "send.log"
         wall, cpu, peak = measured([sys.executable, "-m", "watcher.cli", "--config", str(config), "--verbose",
-                                    "digest", "--send", "--at", "published"], stderr=log)
+                                    "digest", "--send", "--at", at], stderr=log)
         sent = accepted()
     found = re.search(r"digest run: (.*)", log.read_text(encoding="utf-8"))
     stages = found[1] if found else "no stage line: " + log.read_text(encoding="utf-8")[-500:]
     each = re.search(r"rendering [0-9.]+ s \([0-9]+ digests, ([0-9.]+) ms each\)", stages)
     figures = SendFigures(wall, cpu, peak, sent, stages, float(each[1]) if each else None)
-    report(f"digest --send, {profiles:,} profiles x {factor * 5979:,} notices", f"{figures} (target {TARGETS}: "
+    report(f"digest --send --at {at}, {profiles:,} profiles x {factor * 5979:,} notices", f"{figures} (target {TARGETS}: "
            f"{'met' if figures.met else 'NOT met'})")
     return figures
 
@@ -118,11 +132,12 @@ def main() -> None:
     p.add_argument("--factor", type=int, default=10, help="history size: copies of the 2018-2019 set (10: 59,790 notices)")
     p.add_argument("--history", type=Path, help="an existing make_history.py folder (else made in a temp folder)")
     p.add_argument("--db", type=Path, help="an imported SQLite store to reuse, never modified (imported here if missing)")
+    p.add_argument("--at", help="the digest's day (default: the day after the last publication), or 'published'")
     args = p.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         run(args.profiles, args.factor, Path(folder), args.history, args.db,
-            report=lambda name, figure: print(f"  {name}: {figure}", flush=True))
+            report=lambda name, figure: print(f"  {name}: {figure}", flush=True), at=args.at)
     print(f"  ({time.perf_counter() - started:.0f} s in all)")
 
 

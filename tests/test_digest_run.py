@@ -171,3 +171,24 @@ def test_coordinator_digest_lists_notices_with_no_partner_on_file(tmp_path, stor
     line = next(x for x in report.splitlines() if x.startswith("- seao:992292"))
     assert "coop-entretien-horizon" in line and "aucun partenaire possible" in line
     assert "Rien à proposer cette fois" in report
+
+
+def test_a_dated_digest_reads_open_calls_and_this_weeks_notices_not_the_years_of_awarded_contracts(tmp_path, store_url):
+    """A digest at a date (the daemon's: now) judges the notices still open then, and those stating no
+    closing date (SEAO's awarded contracts: most of a long history) published in its week only."""
+    engine = open_store(store_url)
+    assert not app.import_paths(engine, [FEB_2018]).errors
+    rulebook = app.load_rulebook(load_config(None, base=ROOT))
+    at = datetime(2018, 2, 20, tzinfo=timezone.utc)
+    week = at - app.DIGEST_WEEK
+    everything = list(app.matches(engine, rulebook, include_no=True, now=at))
+    dated = list(app.matches(engine, rulebook, include_no=True, now=at, fresh_since=week))
+    with engine.connect() as conn:
+        stored = list(repo.load_notices(conn))
+        live = {n.id for n in repo.load_live(conn, at, week)}
+    expected = {n.id for n in stored if (n.closing_at and n.closing_at >= at)
+                or (n.closing_at is None and n.published_at and n.published_at >= week)}
+    assert live == expected
+    older = {n.id for n, _ in everything} - live
+    assert older and all(n.closing_at is None and n.published_at < week for n in stored if n.id in older)
+    assert [(n.id, m) for n, m in dated] == [(n.id, m) for n, m in everything if n.id in live]

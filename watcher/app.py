@@ -208,11 +208,13 @@ def _pages(items: Iterable, size: int) -> Iterator[list]:
 
 def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None, notice_id: str | None = None,
             include_no: bool = False, now: datetime | None = None, since: datetime | None = None,
-            judge: Judge | None = None) -> Iterator[tuple[Notice, Match]]:
+            judge: Judge | None = None, fresh_since: datetime | None = None) -> Iterator[tuple[Notice, Match]]:
     """Judge stored notices for the enterprises (optionally one of each). `now` None judges each notice
     as at its publication (backtests, the demo); the daemon passes the current time. Only the
     enterprises whose trade a notice asks for are judged (CandidateIndex): `include_no` adds their
-    `no` verdicts, not the thousands of "not your trade" ones, except for one notice and one enterprise."""
+    `no` verdicts, not the thousands of "not your trade" ones, except for one notice and one enterprise.
+    With `now` and `fresh_since` (a digest), only notices still open or, with no closing date,
+    published since `fresh_since` are read (repo.load_live)."""
     ids = [e.id for e in rulebook.enterprises if enterprise_id in (None, e.id)]
     full = bool(notice_id and enterprise_id)  # one pair asked for: judge it even outside its trade
     if now is None and not full:  # as published: verdicts do not depend on the clock, keep them
@@ -232,7 +234,9 @@ def matches(engine: Engine, rulebook: Rulebook, enterprise_id: str | None = None
         return
     judge = judge or judge_for(engine, rulebook)
     with engine.connect() as conn:
-        for notice in repo.load_notices(conn, ids=[notice_id] if notice_id else None, since=since):
+        found = (repo.load_live(conn, now, fresh_since, since) if fresh_since is not None and notice_id is None else
+                 repo.load_notices(conn, ids=[notice_id] if notice_id else None, since=since))
+        for notice in found:
             if not full and notice.closing_at is not None and notice.closing_at < now:
                 continue  # closed before `now`: `no` on lead time for everyone, not worth judging
             judged = (judge.judge(notice, ids, now=now) if full else
@@ -255,6 +259,7 @@ class DigestOutcome:
 
 
 REMIND_WITHIN = timedelta(days=7)
+DIGEST_WEEK = timedelta(days=7)  # a dated digest's "this week": notices without a closing date, set-aside counts
 LEADS_EVERY = timedelta(days=6)  # award sections at most once a week, even if digests run more often
 
 
@@ -282,11 +287,14 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
     shown: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
     set_aside: dict[str, list[tuple[str, str]]] = {e.id: [] for e in rulebook.enterprises}
     no_partner: dict[str, list[tuple[Notice, Match]]] = {e.id: [] for e in rulebook.enterprises}
-    for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge):
+    # A digest at a date (the daemon's: now) reads the notices still open and this week's others: not
+    # the years of awarded contracts, which state no closing date; its set-aside count says "this week".
+    this_week = (since or judge_now - DIGEST_WEEK) if judge_now is not None else None
+    for notice, m in matches(engine, rulebook, since=since, now=judge_now, include_no=True, judge=judge, fresh_since=this_week):
         in_trade = m.is_match or any(r.criterion == "capability" and r.ok for r in m.reasons)
         if m.is_match:
             shown[m.enterprise_id].append((notice, m))
-        elif in_trade:
+        elif in_trade and (this_week is None or (notice.published_at is not None and notice.published_at >= this_week)):
             set_aside[m.enterprise_id].append((notice.id, next((r.criterion for r in m.reasons if not r.ok), "other")))
         if coordinated and in_trade and any(r.criterion == "no_partner" for r in m.reasons):
             no_partner[m.enterprise_id].append((notice, m))
@@ -513,6 +521,7 @@ class _BuyerLeads:
         self._finals: list[FinalContract] | None = None
         self._by_enterprise: dict[str, list[Notice]] | None = None
         self._regions: dict[str, set[str]] | None = None  # buyer -> regions, from the whole history
+        self._texts: dict = {}  # the kept notices' texts, read once for every enterprise (notice_text)
         self._newest: datetime | None = None
 
     def _history_of(self, enterprise: Enterprise) -> list[Notice]:
@@ -537,6 +546,7 @@ class _BuyerLeads:
                     for ent_id in self.judge.index.candidates(notice, text):
                         if may_lead(notice, self.judge.profiles[ent_id], text):
                             by_enterprise.setdefault(ent_id, []).append(notice)
+                            self._texts[(notice.title, notice.description)] = text
             self._by_enterprise, self._regions = by_enterprise, regions
         return self._by_enterprise.get(enterprise.id, [])
 
@@ -579,9 +589,10 @@ class _BuyerLeads:
                 key, day = stored_lead_key(k), reasons["lead"].astimezone(MONTREAL).date()
                 done[key] = max(done.get(key, day), day)
         profile = compile_profile(enterprise)
-        return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub),
-                          renewals(history_, self._finals, profile, today, hub),
-                          buyers_to_meet(buyer_leads(history_, enterprise, at), hub, enterprise.max_value), done, hub,
+        texts = self._texts
+        return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub, texts),
+                          renewals(history_, self._finals, profile, today, hub, texts),
+                          buyers_to_meet(buyer_leads(history_, enterprise, at, texts=texts), hub, enterprise.max_value), done, hub,
                           today=today)
 
 

@@ -59,8 +59,37 @@ def fold_with_offsets(text: str, keep_case: bool = False) -> tuple[str, list[int
 
 
 def fold(text: str) -> str:
-    """'Main-d’Œuvre  ÉQUIPEMENTS' -> "main-d'oeuvre equipements"."""
-    return fold_with_offsets(text)[0]
+    """'Main-d’Œuvre  ÉQUIPEMENTS' -> "main-d'oeuvre equipements". The same text as
+    fold_with_offsets, in C loops (str.translate, one regex) instead of a Python loop over
+    characters: every title and description of a digest run's history is folded (issue 16)."""
+    if _SPACE_MARK in text or _BREAK_MARK in text:  # the marks below would be ambiguous
+        return fold_with_offsets(text)[0]
+    marked = text.translate(_FOLD_TABLE)
+    if _ANY_SPACE.search(marked):  # a character that folds to a space (« ¨ » -> " "): joined as text is
+        return fold_with_offsets(text)[0]
+    marked = marked.lstrip(_SPACE_MARK + _BREAK_MARK)  # whitespace before the first character: none
+    if _BREAK_MARK in marked:
+        marked = _BREAK_RUN.sub("\n", marked)  # a run that held a line break: one "\n"
+    return _SPACE_RUN.sub(" ", marked)
+
+
+class _FoldTable(dict):
+    """str.translate's table, filled on first sight of each character: fold_char, except that
+    whitespace becomes a mark (a line break its own) so that runs are joined afterwards as
+    fold_with_offsets joins them."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        out = (_BREAK_MARK if c in _BREAKS else _SPACE_MARK) if c.isspace() else fold_char(c)
+        self[code] = out
+        return out
+
+
+_SPACE_MARK, _BREAK_MARK = "\uffff", "\ufffe"  # Unicode non-characters: never in a notice's text
+_FOLD_TABLE = _FoldTable()
+_BREAK_RUN = re.compile("[\uffff\ufffe]*\ufffe[\uffff\ufffe]*")
+_SPACE_RUN = re.compile("\uffff+")
+_ANY_SPACE = re.compile(r"\s")
 
 
 # French elisions: the letter(s) before an apostrophe that stand for a whole function word.

@@ -85,9 +85,17 @@ def compile_profile(enterprise: Enterprise) -> Profile:
     )
 
 
-def notice_text(notice: Notice) -> NoticeText:
-    """The notice's words as the matcher reads them (title structure, description's object statement)."""
-    return read_notice(notice.title, notice.description)
+def notice_text(notice: Notice, texts: dict[tuple[str, str], NoticeText] | None = None) -> NoticeText:
+    """The notice's words as the matcher reads them (title structure, description's object statement).
+    `texts`: a run's memo (by title and description), so that a notice read for the leads of
+    thousands of enterprises is read once (issue 16)."""
+    if texts is None:
+        return read_notice(notice.title, notice.description)
+    key = (notice.title, notice.description)
+    found = texts.get(key)
+    if found is None:
+        found = texts[key] = read_notice(notice.title, notice.description)
+    return found
 
 
 def _money(value: float) -> str:

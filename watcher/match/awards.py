@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 
 from ..codes import METHOD_LABELS, awarded_without_call
 from ..models import Enterprise, FinalContract, Notice
@@ -148,15 +149,15 @@ def _profile(enterprise: Enterprise | Profile) -> Profile:
 
 
 def fresh_awards(notices: Iterable[Notice], enterprise: Enterprise | Profile, start: date, end: date,
-                 hub_neqs: frozenset[str] = frozenset()) -> list[AwardLead]:
+                 hub_neqs: frozenset[str] = frozenset(), texts: dict | None = None) -> list[AwardLead]:
     """Contracts in the trade published as given in [start, end): social-economy ones first, then
-    the largest."""
+    the largest. `texts`: the run's memo of notice texts (notice_text)."""
     profile = _profile(enterprise)
     out = []
     for n in notices:
         if n.published_at is None or not start <= n.published_at.date() < end or not is_award(n):
             continue
-        text = notice_text(n)
+        text = notice_text(n, texts)
         if not in_trade(n, profile, text):
             continue
         social = social_marks(n, hub_neqs, text)
@@ -179,7 +180,13 @@ def fresh_awards(notices: Iterable[Notice], enterprise: Enterprise | Profile, st
 
 
 def _buyer_key(notice: Notice) -> str:
-    return notice.buyer_id or normalize(notice.buyer_name).strip()
+    return notice.buyer_id or buyer_name_key(notice.buyer_name)
+
+
+@lru_cache(maxsize=65_536)
+def buyer_name_key(name: str) -> str:
+    """A buyer's name as a key (a few thousand buyers, each named in many notices: normalised once)."""
+    return normalize(name).strip()
 
 
 def buyer_regions(notices: Iterable[Notice], known: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
@@ -205,7 +212,8 @@ def with_buyer_regions(notices: Iterable[Notice], known: dict[str, set[str]] | N
 
 
 def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterprise: Enterprise | Profile,
-             today: date, until: date | None = None, hub_neqs: frozenset[str] = frozenset()) -> list[Renewal]:
+             today: date, until: date | None = None, hub_neqs: frozenset[str] = frozenset(),
+             texts: dict | None = None) -> list[Renewal]:
     """Every purchase in the trade expected after `today` (up to `until`, default 3 years), one per
     contract bought up to `today`, by date. Nothing published after `today` is read: a replay of
     history never peeks at the future. A contract the buyer already replaced (a later purchase in
@@ -223,7 +231,7 @@ def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterpr
             continue
         if not any(b.winner for b in n.bidders) and not is_award(n):
             continue
-        text = notice_text(n)
+        text = notice_text(n, texts)
         if in_trade(n, profile, text):
             by_buyer[_buyer_key(n)].append((when, n, text))
     out: list[Renewal] = []
@@ -295,10 +303,10 @@ def _renewal(key: str, n: Notice, text: str, when: date, end: date | None, expec
 
 
 def renewals(history: Iterable[Notice], finals: Iterable[FinalContract], enterprise: Enterprise | Profile, today: date,
-             hub_neqs: frozenset[str] = frozenset()) -> list[Renewal]:
+             hub_neqs: frozenset[str] = frozenset(), texts: dict | None = None) -> list[Renewal]:
     """Purchases expected 3 to 9 months from `today`: the moment to introduce the enterprise.
     Social-economy ones first, then those known from a contract's dates, then the soonest."""
-    found = forecast(history, finals, enterprise, today, today + RENEWAL_TO, hub_neqs)
+    found = forecast(history, finals, enterprise, today, today + RENEWAL_TO, hub_neqs, texts)
     rank = {"contract_end": 0, "contract_length": 1, "rhythm": 2, "yearly": 3}
     first: dict[str, Renewal] = {}
     for r in found:

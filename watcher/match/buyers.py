@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from ..models import Enterprise, Notice
@@ -228,7 +229,8 @@ def _lead(buyer: str, purchases: list[tuple[date, Notice]], enterprise: Enterpri
     )
 
 
-def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime, years: int = 3) -> list[BuyerLead]:
+def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime, years: int = 3,
+                texts: dict | None = None) -> list[BuyerLead]:
     """Buyers that bought what the enterprise sells in the last `years` years, best lead first.
 
     A purchase counts when the matcher's capability test passes, no excluded phrase appears and it
@@ -245,16 +247,22 @@ def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime
             continue
         if profile.regions is not None and n.regions and not profile.regions.intersection(n.regions):
             continue
-        text = notice_text(n)
+        text = notice_text(n, texts)
         if any(p.found_in(text) for p in profile.exclude) or not _in_trade(capability(n, profile, text)[1]):
             continue
         if supplier_trade(b.name for b in n.bidders if b.winner):
             continue  # won only by architects, engineers…: their work, not a purchase of the trade
-        key = n.buyer_id or normalize(n.buyer_name)
+        key = n.buyer_id or _name_key(n.buyer_name)
         by_buyer[key].append((when, n))
         names[key][n.buyer_name.strip().rstrip(" .")] += 1
     leads = [_lead(names[k].most_common(1)[0][0], p, enterprise, today, years) for k, p in by_buyer.items()]
     return sorted(leads, key=lambda lead: (-lead.score, -lead.purchases, lead.buyer))
+
+
+@lru_cache(maxsize=65_536)
+def _name_key(name: str) -> str:
+    """A buyer's name as a key, normalised once a process (each buyer is named in many notices)."""
+    return normalize(name)
 
 
 def _in_trade(reason) -> bool:

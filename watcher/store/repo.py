@@ -190,6 +190,18 @@ def load_notices(
     yield from _stream(conn, query, wanted, limit)
 
 
+def load_live(conn: Connection, now: datetime, fresh_since: datetime, since: datetime | None = None) -> Iterator[Notice]:
+    """What a digest sent at `now` can offer: notices still open (closing after `now`), and those
+    that state no closing date published since `fresh_since`. The awarded contracts of the history
+    (most of SEAO's records: gré à gré, invitations) state none: read the week's only, not years."""
+    query = (select(notices)
+             .where((notices.c.closing_at >= now) | (notices.c.closing_at.is_(None) & (notices.c.published_at >= fresh_since)))
+             .order_by(notices.c.published_at.desc().nulls_last(), notices.c.id))
+    if since is not None:
+        query = query.where(notices.c.published_at >= since)
+    yield from _stream(conn, query)
+
+
 def load_purchases_since(conn: Connection, day: date) -> Iterator[Notice]:
     """Notices awarded on or after `day`, or published since then (not awarded, or awarded
     later): the window of buyer leads and forecasts, without reading the older history."""

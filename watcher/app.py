@@ -28,7 +28,7 @@ from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
-from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, may_lead, renewals,
+from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, lead_trade, may_lead, renewals,
                            buyer_regions, stored_lead_key, week_leads, with_buyer_regions)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
@@ -522,6 +522,7 @@ class _BuyerLeads:
         self._by_enterprise: dict[str, list[Notice]] | None = None
         self._regions: dict[str, set[str]] | None = None  # buyer -> regions, from the whole history
         self._texts: dict = {}  # the kept notices' texts, read once for every enterprise (notice_text)
+        self._sure: dict[str, dict[str, bool]] = {}  # enterprise -> kept notice -> capability sure (lead_trade)
         self._newest: datetime | None = None
 
     def _history_of(self, enterprise: Enterprise) -> list[Notice]:
@@ -544,8 +545,10 @@ class _BuyerLeads:
                     buyer_regions((notice,), regions)
                     text = notice_text(notice)
                     for ent_id in self.judge.index.candidates(notice, text):
-                        if may_lead(notice, self.judge.profiles[ent_id], text):
+                        sure = lead_trade(notice, self.judge.profiles[ent_id], text)
+                        if sure is not None:
                             by_enterprise.setdefault(ent_id, []).append(notice)
+                            self._sure.setdefault(ent_id, {})[notice.id] = sure
                             self._texts[(notice.title, notice.description)] = text
             self._by_enterprise, self._regions = by_enterprise, regions
         return self._by_enterprise.get(enterprise.id, [])
@@ -589,10 +592,11 @@ class _BuyerLeads:
                 key, day = stored_lead_key(k), reasons["lead"].astimezone(MONTREAL).date()
                 done[key] = max(done.get(key, day), day)
         profile = compile_profile(enterprise)
-        texts = self._texts
-        return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub, texts),
-                          renewals(history_, self._finals, profile, today, hub, texts),
-                          buyers_to_meet(buyer_leads(history_, enterprise, at, texts=texts), hub, enterprise.max_value), done, hub,
+        texts, sure = self._texts, self._sure.get(enterprise.id) if self._by_enterprise is not None else None
+        return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub, texts, sure),
+                          renewals(history_, self._finals, profile, today, hub, texts, sure),
+                          buyers_to_meet(buyer_leads(history_, enterprise, at, texts=texts, sure=sure), hub, enterprise.max_value),
+                          done, hub,
                           today=today)
 
 

@@ -32,7 +32,7 @@ from .evidence import supplier_trade
 from .suggest import latest_versions, notice_date
 from .text import Phrase, normalize
 
-__all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "may_lead", "fresh_awards", "forecast", "renewals", "social_marks",
+__all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "may_lead", "lead_trade", "fresh_awards", "forecast", "renewals", "social_marks",
            "buyers_to_meet", "with_buyer_regions", "buyer_regions", "week_leads", "lead_key", "stored_lead_key", "BUYER_AGAIN", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
 
 # Words of a notice that mark a social clause or a market reserved to the social economy.
@@ -93,10 +93,11 @@ class Renewal:
                 "social": list(self.social), "why_fr": self.why_fr, "why_en": self.why_en}
 
 
-def in_trade(notice: Notice, profile: Profile, text: str | None = None) -> bool:
+def in_trade(notice: Notice, profile: Profile, text: str | None = None, sure: bool | None = None) -> bool:
     """Does the notice ask for what the enterprise sells, where it works? The matcher's capability
     test, its exclusions and its region rule (unknown region counts): the single call into match/.
-    Given, it was not won only by firms whose names say another trade (architects, engineers…)."""
+    Given, it was not won only by firms whose names say another trade (architects, engineers…).
+    `sure`: the capability test's answer when a run already knows it (lead_trade)."""
     text = notice_text(notice) if text is None else text
     if profile.regions is not None and notice.regions and not profile.regions.intersection(notice.regions):
         return False
@@ -104,7 +105,7 @@ def in_trade(notice: Notice, profile: Profile, text: str | None = None) -> bool:
         return False
     if supplier_trade(b.name for b in notice.bidders if b.winner):
         return False  # won only by firms of another trade: their work, whatever the title names
-    return capability(notice, profile, text)[1].ok
+    return capability(notice, profile, text)[1].ok if sure is None else sure
 
 
 def may_lead(notice: Notice, profile: Profile, text: str | None = None) -> bool:
@@ -112,13 +113,20 @@ def may_lead(notice: Notice, profile: Profile, text: str | None = None) -> bool:
     leads': region, exclusions, capability sure or only "check"; awards and renewals want it sure),
     so a history cut to these notices gives the same leads: what a run keeps of the history. A
     notice without a region passes (with_buyer_regions may give it its buyer's, tested later)."""
+    return lead_trade(notice, profile, text) is not None
+
+
+def lead_trade(notice: Notice, profile: Profile, text: str | None = None) -> bool | None:
+    """may_lead, with its capability answer: None when no lead section can use the notice, else
+    whether the trade is sure (awards, renewals) or only to check (buyer leads). A digest run keeps
+    it for the leads of each enterprise: the capability test runs once a pair, not once a section."""
     text = notice_text(notice) if text is None else text
     if profile.regions is not None and notice.regions and not profile.regions.intersection(notice.regions):
-        return False
+        return None
     if any(p.found_in(text) for p in profile.exclude):
-        return False
+        return None
     reason = capability(notice, profile, text)[1]
-    return reason.ok or reason.level == "check"
+    return True if reason.ok else False if reason.level == "check" else None
 
 
 def social_marks(notice: Notice, hub_neqs: frozenset[str] = frozenset(), text: str | None = None) -> tuple[str, ...]:
@@ -149,16 +157,18 @@ def _profile(enterprise: Enterprise | Profile) -> Profile:
 
 
 def fresh_awards(notices: Iterable[Notice], enterprise: Enterprise | Profile, start: date, end: date,
-                 hub_neqs: frozenset[str] = frozenset(), texts: dict | None = None) -> list[AwardLead]:
+                 hub_neqs: frozenset[str] = frozenset(), texts: dict | None = None,
+                 sure: Mapping[str, bool] | None = None) -> list[AwardLead]:
     """Contracts in the trade published as given in [start, end): social-economy ones first, then
-    the largest. `texts`: the run's memo of notice texts (notice_text)."""
+    the largest. `texts`: the run's memo of notice texts (notice_text); `sure`: by notice id, the
+    capability answers a run already has (lead_trade)."""
     profile = _profile(enterprise)
     out = []
     for n in notices:
         if n.published_at is None or not start <= n.published_at.date() < end or not is_award(n):
             continue
         text = notice_text(n, texts)
-        if not in_trade(n, profile, text):
+        if not in_trade(n, profile, text, None if sure is None else sure.get(n.id)):
             continue
         social = social_marks(n, hub_neqs, text)
         suppliers = _winners(n)
@@ -213,7 +223,7 @@ def with_buyer_regions(notices: Iterable[Notice], known: dict[str, set[str]] | N
 
 def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterprise: Enterprise | Profile,
              today: date, until: date | None = None, hub_neqs: frozenset[str] = frozenset(),
-             texts: dict | None = None) -> list[Renewal]:
+             texts: dict | None = None, sure: Mapping[str, bool] | None = None) -> list[Renewal]:
     """Every purchase in the trade expected after `today` (up to `until`, default 3 years), one per
     contract bought up to `today`, by date. Nothing published after `today` is read: a replay of
     history never peeks at the future. A contract the buyer already replaced (a later purchase in
@@ -232,7 +242,7 @@ def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterpr
         if not any(b.winner for b in n.bidders) and not is_award(n):
             continue
         text = notice_text(n, texts)
-        if in_trade(n, profile, text):
+        if in_trade(n, profile, text, None if sure is None else sure.get(n.id)):
             by_buyer[_buyer_key(n)].append((when, n, text))
     out: list[Renewal] = []
     for key, bought in by_buyer.items():
@@ -303,10 +313,11 @@ def _renewal(key: str, n: Notice, text: str, when: date, end: date | None, expec
 
 
 def renewals(history: Iterable[Notice], finals: Iterable[FinalContract], enterprise: Enterprise | Profile, today: date,
-             hub_neqs: frozenset[str] = frozenset(), texts: dict | None = None) -> list[Renewal]:
+             hub_neqs: frozenset[str] = frozenset(), texts: dict | None = None,
+             sure: Mapping[str, bool] | None = None) -> list[Renewal]:
     """Purchases expected 3 to 9 months from `today`: the moment to introduce the enterprise.
     Social-economy ones first, then those known from a contract's dates, then the soonest."""
-    found = forecast(history, finals, enterprise, today, today + RENEWAL_TO, hub_neqs, texts)
+    found = forecast(history, finals, enterprise, today, today + RENEWAL_TO, hub_neqs, texts, sure)
     rank = {"contract_end": 0, "contract_length": 1, "rhythm": 2, "yearly": 3}
     first: dict[str, Renewal] = {}
     for r in found:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -230,7 +230,7 @@ def _lead(buyer: str, purchases: list[tuple[date, Notice]], enterprise: Enterpri
 
 
 def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime, years: int = 3,
-                texts: dict | None = None) -> list[BuyerLead]:
+                texts: dict | None = None, sure: Mapping[str, bool] | None = None) -> list[BuyerLead]:
     """Buyers that bought what the enterprise sells in the last `years` years, best lead first.
 
     A purchase counts when the matcher's capability test passes, no excluded phrase appears and it
@@ -248,7 +248,8 @@ def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime
         if profile.regions is not None and n.regions and not profile.regions.intersection(n.regions):
             continue
         text = notice_text(n, texts)
-        if any(p.found_in(text) for p in profile.exclude) or not _in_trade(capability(n, profile, text)[1]):
+        known = n.id in sure if sure is not None else False  # a run's lead_trade: sure or to check, in the trade
+        if any(p.found_in(text) for p in profile.exclude) or not (known or _in_trade(capability(n, profile, text)[1])):
             continue
         if supplier_trade(b.name for b in n.bidders if b.winner):
             continue  # won only by architects, engineers…: their work, not a purchase of the trade

@@ -413,9 +413,10 @@ class _StageClock:
 
     def report(self) -> None:
         s = self.spent
-        log.info("digest run: judging %.1f s, planning %.1f s (of which buyer and award leads %.1f s), rendering %.1f s "
-                 "(%d digests, %.1f ms each), sending %.1f s", s["judging"], s["planning"], s["leads"], s["rendering"],
-                 self.rendered, 1000 * s["rendering"] / max(1, self.rendered), s["sending"])
+        log.info("digest run: judging %.1f s, planning %.1f s (of which buyer and award leads %.1f s, their pass over "
+                 "the history %.1f s), rendering %.1f s (%d digests, %.1f ms each), sending %.1f s", s["judging"],
+                 s["planning"], s["leads"], s["history pass"], s["rendering"], self.rendered,
+                 1000 * s["rendering"] / max(1, self.rendered), s["sending"])
 
 
 def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, shown: list[tuple[Notice, Match]],
@@ -537,6 +538,7 @@ class _BuyerLeads:
                 self._history = history(self.engine)
             return self._history
         if self._by_enterprise is None:
+            started = time.perf_counter()
             by_enterprise: dict[str, list[Notice]] = {}
             with self.engine.connect() as conn:
                 self._newest = repo.newest_publication(conn)
@@ -551,6 +553,8 @@ class _BuyerLeads:
                             self._sure.setdefault(ent_id, {})[notice.id] = sure
                             self._texts[(notice.title, notice.description)] = text
             self._by_enterprise, self._regions = by_enterprise, regions
+            if self.clock is not None:
+                self.clock.add("history pass", time.perf_counter() - started)
         return self._by_enterprise.get(enterprise.id, [])
 
     def top(self, enterprise: Enterprise) -> list[BuyerLead]:

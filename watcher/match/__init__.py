@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from ..codes import METHOD_LABELS, REGIONS
 from ..models import Enterprise, Match, Notice, Reason
@@ -62,8 +63,10 @@ class Profile:
     scheme_codes: tuple[tuple[str, str], ...] = ()  # (SCHEME, prefix) of other classification schemes
 
 
+@lru_cache(maxsize=65_536)
 def _code(code: str) -> str:
-    """An UNSPSC code cut to its meaningful levels: "76111500" -> "761115", "9010" -> "9010"."""
+    """An UNSPSC code cut to its meaningful levels: "76111500" -> "761115", "9010" -> "9010".
+    Cached: a digest run cuts each notice's codes for each of its candidate enterprises."""
     code = "".join(ch for ch in code if ch.isdigit())[:8]
     while len(code) > 2 and code.endswith("00") and len(code) % 2 == 0:
         code = code[:-2]

@@ -35,9 +35,13 @@ def _edge_texts() -> list[str]:
                 texts.append(filler * (length - 1) + last)
                 texts.append("x" * (length - 3) + last + filler * 3 + "\nfin")
     rng = random.Random(16)
-    alphabet = "aZ09 \t=.<>\"'é€—\u00a0\u202f\n\r\x01\x7f😀"
-    for _ in range(3000):
-        texts.append("".join(rng.choice(alphabet) if rng.random() < 0.3 else "a" for _ in range(rng.randrange(1, 400))))
+    odd = "Z09 \t=.<>\"'é€—\u00a0\u202f\x01\x0b\x7f\x85😀"
+
+    def char() -> str:
+        draw = rng.random()
+        return rng.choice(("\n", "\r\n", "\r")) if draw < 0.01 else rng.choice(odd) if draw < 0.3 else "a"
+
+    texts += ["".join(char() for _ in range(rng.randrange(1, 600))) for _ in range(3000)]
     return texts
 
 

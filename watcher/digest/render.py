@@ -207,7 +207,7 @@ class Renderer:
         ent = digest.enterprise
         name = _one_line(ent.name)
         count = len(digest.items)
-        week = format_date(_week_start(digest.generated_at), t["week_format"], locale=t["locale"])
+        week = format_date(_week_start(digest.generated_at), t["week_format"], locale=_locale(t["locale"]))
         sender_address = parseaddr(sender)[1]
         unsubscribe_subject = UNSUBSCRIBE_SUBJECT.format(id=ent.id)
         subject = _plural(t, "subject", count).format(count=count, name=name, week=week)
@@ -345,7 +345,7 @@ def _item_view(item: DigestItem, t: dict[str, Any], lang: str, now: datetime, mi
         categories=" · ".join(f"{c} – {labels[c]}" if c in labels else c for c in n.categories)
         or t["not_stated"],
         reasons=reasons,
-        score=format_percent(m.score, locale=loc),
+        score=_percent(m.score, loc),
         verdict=m.verdict,
         verdict_label=t["verdicts"].get(m.verdict, m.verdict),
     )
@@ -405,14 +405,14 @@ def _day(value: date | datetime | None, t: dict[str, Any]) -> str:
     if value is None:
         return t["not_stated"]
     day = value.astimezone(MONTREAL).date() if isinstance(value, datetime) and value.tzinfo else value
-    text = format_date(day, t["date_format"], locale=t["locale"])
-    return _first_of_month(text, day, t)
+    text = format_date(day, t["date_format"], locale=_locale(t["locale"]))
+    return _first_of_month(text, day, t.get("first_day", ""))
 
 
-def _first_of_month(text: str, day: date, t: dict[str, Any]) -> str:
+def _first_of_month(text: str, day: date, first_day: str) -> str:
     """French writes the first day of a month "1er" (1er mars), every other day as a number."""
-    if day.day == 1 and t.get("first_day"):
-        return re.sub(r"(?<!\d)1(?!\d)", t["first_day"], text, count=1)
+    if day.day == 1 and first_day:
+        return re.sub(r"(?<!\d)1(?!\d)", first_day, text, count=1)
     return text
 
 
@@ -504,8 +504,24 @@ def _when(value: datetime | None, t: dict[str, Any]) -> str:
     """Montréal local time: SEAO states times there and so do buyers' documents."""
     if value is None:
         return t["not_stated"]
+    return _local_time(value, t["datetime_format"], t["locale"], t.get("first_day", ""))
+
+
+@lru_cache(maxsize=8192)  # pure; a notice's dates are written in every digest that lists it
+def _local_time(value: datetime, fmt: str, locale: str, first_day: str) -> str:
     local = value.astimezone(MONTREAL) if value.tzinfo else value
-    return _first_of_month(format_datetime(local, t["datetime_format"], locale=t["locale"]), local.date(), t)
+    return _first_of_month(format_datetime(local, fmt, locale=_locale(locale)), local.date(), first_day)
+
+
+@lru_cache(maxsize=8192)  # pure; scores repeat from digest to digest
+def _percent(score: float, locale: str) -> str:
+    return format_percent(score, locale=_locale(locale))
+
+
+@lru_cache(maxsize=None)
+def _locale(name: str) -> Locale:
+    """The parsed locale: Babel parses a locale name again at each call (a tenth of its formatting)."""
+    return Locale.parse(name)
 
 
 def _regions(codes: tuple[str, ...], t: dict[str, Any]) -> str:
@@ -534,7 +550,7 @@ def _notice_contact(n: Any, t: dict, lang: str) -> str:
         return ""
     c, seen = n.contacts[0], n.as_of or n.published_at
     who = _one_line(", ".join(x for x in (c.name, c.email, c.phone) if x))
-    when = f" ({'vu le' if lang == 'fr' else 'seen'} {format_date(seen.astimezone(MONTREAL).date(), 'medium', locale=t['locale'])})" \
+    when = f" ({'vu le' if lang == 'fr' else 'seen'} {format_date(seen.astimezone(MONTREAL).date(), 'medium', locale=_locale(t['locale']))})" \
         if seen else ""
     return f" — contact{' :' if lang == 'fr' else ':'} {who}{when}"
 
@@ -556,7 +572,7 @@ def _buyer_contact(contact: Any, t: dict, lang: str) -> str:
     if contact is None:
         return ""
     who = _one_line(", ".join(x for x in (contact.name, contact.email, contact.phone) if x))
-    seen = format_date(contact.last_seen.astimezone(MONTREAL).date(), "medium", locale=t["locale"])
+    seen = format_date(contact.last_seen.astimezone(MONTREAL).date(), "medium", locale=_locale(t["locale"]))
     return f" — contact : {who} (vu le {seen})" if lang == "fr" else f" — contact: {who} (seen {seen})"
 
 

@@ -1,10 +1,12 @@
 """The renderer assembles its mails from header objects and encoded parts instead of the stdlib's
-msg[...] = / set_content / add_alternative (issue 16: half of rendering). These tests hold it to the
-bytes the stdlib's documented way writes, so a Python upgrade that changes either is caught."""
+msg[...] = / set_content / add_alternative (issue 16: half of rendering), and a few steps took
+cheaper forms. These tests hold each to what the plain form gives (for the mail: the bytes the
+stdlib's documented way writes), so a Python upgrade that changes either is caught."""
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from email import policy
 from email.message import EmailMessage
@@ -14,7 +16,8 @@ import pytest
 
 from watcher.digest.build import build_digest
 from watcher.digest.links import Links
-from watcher.digest.render import POLICY, Renderer, quoted_printable
+from watcher.digest.render import POLICY, Renderer, quoted_printable, typography
+from watcher.limits import safe_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -88,3 +91,20 @@ def test_mail_is_byte_for_byte_the_one_set_content_builds(renderer, coop_digest,
     assert (msg.get_content_type() == "multipart/mixed") == (case != "no calendar")
     ref = stdlib_mail(msg)
     assert _wire(msg) == _wire(ref)
+
+
+def test_french_typography_is_the_rule_as_first_written():
+    """typography() replaces only the space (a literal replacement, cheaper): the same text as the
+    first form of the rule, which replaced the space and the mark."""
+    first = re.compile(r"[ \u202f]([:;!?])(?=[\s<]|$)")
+    rng = random.Random(1)
+    for _ in range(5000):
+        text = "".join(rng.choice("a :;!?<>\n\t\u202f\u00a0") for _ in range(rng.randrange(0, 30)))
+        assert typography(text, "fr") == first.sub("\u00a0\\1", text), repr(text)
+        assert typography(text, "en") == text
+
+
+def test_safe_url_refuses_any_space_or_control_character():
+    for code in [*range(0x21), *range(0x7F, 0xA0), 0x200E, 0x202E, 0xFEFF]:
+        assert safe_url(f"https://example.org/a{chr(code)}b") is None, hex(code)
+    assert safe_url("https://example.org/a-b?c=d") == "https://example.org/a-b?c=d"

@@ -555,7 +555,7 @@ def _notice_contact(n: Any, t: dict, lang: str) -> str:
     return f" — contact{' :' if lang == 'fr' else ':'} {who}{when}"
 
 
-_SPACE_BEFORE_FR = re.compile(r"[ \u202f]([:;!?])(?=[\s<]|$)")
+_SPACE_BEFORE_FR = re.compile(r"[ \u202f](?=[:;!?](?:[\s<]|$))")  # only the space: a literal replacement is cheaper
 
 
 def typography(text: str, lang: str) -> str:
@@ -563,7 +563,7 @@ def typography(text: str, lang: str) -> str:
     where a plain space stood (the wording, the matcher's reasons, the sources' own texts)."""
     if lang != "fr":
         return text
-    return _SPACE_BEFORE_FR.sub("\u00a0\\1", text)
+    return _SPACE_BEFORE_FR.sub("\u00a0", text)
 
 
 def _buyer_contact(contact: Any, t: dict, lang: str) -> str:

@@ -260,6 +260,33 @@ def municipality_region(name: str, address: dict) -> str | None:
     town buys for its own territory): from its address (town, postal code prefix), else from the
     town its name names (« Ville de Mascouche. » -> Mascouche -> "14"). None when neither tells one
     region: we never widen a place to all of Québec."""
+    parts = _address_parts(name, address)
+    return _municipality_region(name, address) if parts is None else _remembered_municipality(parts)
+
+
+_ADDRESS_KEYS = ("countryName", "country", "postalCode", "region", "locality")
+
+
+def _address_parts(name: Any, address: dict) -> tuple | None:
+    """(name, the address fields places reads) when all are short strings or None: the key under
+    which a buyer's region is remembered; else None (computed each time)."""
+    parts = (name, *map(address.get, _ADDRESS_KEYS))
+    size = 0
+    for part in parts:
+        if part is not None:
+            if type(part) is not str:
+                return None
+            size += len(part)
+    return parts if size <= 2 * _REMEMBERED_LENGTH else None
+
+
+@lru_cache(maxsize=4096)
+def _remembered_municipality(parts: tuple) -> str | None:
+    """municipality_region of a buyer met before: a file names the same few hundred buyers."""
+    return _municipality_region(parts[0], dict(zip(_ADDRESS_KEYS, parts[1:])))
+
+
+def _municipality_region(name: str, address: dict) -> str | None:
     found = [r for r in address_regions(address) if _TWO_DIGITS.fullmatch(r)]
     if found:
         return found[0]

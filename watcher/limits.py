@@ -39,6 +39,7 @@ ELLIPSIS = "…"
 # isolates (a right-to-left override reverses what a reader sees), the BOM. Tab and newline are
 # kept in multi-line text only; CR is dropped (CRLF becomes LF).
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_URL_SPACE = re.compile("[\x00-\x20\x7f-\x9f]")  # no space nor control of any kind in a URL (a regex: a loop was 4 % of rendering)
 _LINE_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
 # Any character clean_text would change in single-line text (a control, a bidi mark, a line break).
 _NOT_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\u2028\u2029]")
@@ -74,7 +75,7 @@ def safe_url(value: str | None) -> str | None:
     if not value:
         return None
     url = value.strip()
-    if len(url) > MAX_URL or any(c <= " " or "\x7f" <= c <= "\x9f" for c in url) or _CONTROLS.search(url):
+    if len(url) > MAX_URL or _URL_SPACE.search(url) or _CONTROLS.search(url):
         return None
     try:
         parts = urlsplit(url)

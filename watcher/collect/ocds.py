@@ -56,6 +56,7 @@ from ..errors import ParseError
 from ..limits import JSON_BUFFER, DepthGuard, PacedJson, TooLarge, limit_depth, too_deep
 from ..models import Bidder, Notice
 from . import ocds_fields as fields
+from .places import remembered
 
 SEAO_PREFIX = "ocds-ec9k95-"
 BOM = b"\xef\xbb\xbf"
@@ -104,6 +105,7 @@ _REGION_KEYS = {re.sub(r"[^a-z]+", " ", fold(name)).strip(): code for code, name
 _REGION_KEYS.update({"gaspesie": "11", "saguenay lac st jean": "02", "bas st laurent": "01"})
 
 
+@remembered
 def region_code(value: Any) -> str | None:
     """'06', '6', '06 - Montréal', 'Montérégie (16)', 'Saguenay-Lac-Saint-Jean' → official code; else None.
 
@@ -354,14 +356,20 @@ def _ci(mapping: dict, key: str) -> Any:
     return next((v for k, v in mapping.items() if str(k).lower() == key), None)
 
 
+_FO = re.compile(r"^FO-(\d{10})$")
+_NEQ = re.compile(r"\d{10}")
+_NOT_DIGITS = re.compile(r"\D")
+_CATEGORY = re.compile(r"[A-Z]{1,3}\d{1,2}")
+
+
 def _neq(party: dict, ref: dict) -> str | None:
     """details.neq (any case), an identifier whose scheme says NEQ, or the SEAO party id FO-<NEQ>."""
     found = [_ci(_d(h.get("details")), "neq") for h in (party, ref)]
     ids = [_d(h.get("identifier")) for h in (party, ref)]
     found += [i.get("id") for i in ids if "NEQ" in str(i.get("scheme"))]
-    found += re.findall(r"^FO-(\d{10})$", str(ref.get("id") or party.get("id") or ""))
+    found += _FO.findall(str(ref.get("id") or party.get("id") or ""))
     values = (str(x or "").strip() for x in found)
-    return next((v for v in values if re.fullmatch(r"\d{10}", v) and v != "1234567890"), None)  # SEAO placeholder
+    return next((v for v in values if _NEQ.fullmatch(v) and v != "1234567890"), None)  # SEAO placeholder
 
 
 def _method(tender: dict) -> str:
@@ -427,9 +435,9 @@ def _notice(release: dict, latest: dict, as_of: datetime | None) -> Notice:
     items = [_d(i) for i in _l(tender.get("items"))]
     classes = [_d(tender.get("classification"))] + [_d(i.get("classification")) for i in items]
     classes += [_d(c) for i in items for c in _l(i.get("additionalClassifications"))]
-    unspsc = [re.sub(r"\D", "", str(c["id"])) for c in classes if fold(c.get("scheme")) == "unspsc" and c.get("id")]
+    unspsc = [_NOT_DIGITS.sub("", str(c["id"])) for c in classes if fold(c.get("scheme")) == "unspsc" and c.get("id")]
     codes = [str(i.get("id", "")).strip().upper() for i in items] if seao else []
-    categories = [c for c in codes if re.fullmatch(r"[A-Z]{1,3}\d{1,2}", c)]
+    categories = [c for c in codes if _CATEGORY.fullmatch(c)]
     tags = [str(t) for t in _l(latest.get("tag")) if t != "compiled"]
     cancelled = "tenderCancellation" in tags or fold(tender.get("status")) == "cancelled"
     parts = (",".join(tags), "annulé / cancelled" if cancelled else "", clean(tender.get("procurementMethodDetails")))

@@ -126,6 +126,8 @@ def contacts(*holders: dict) -> tuple[Contact, ...]:
     out = []
     for holder in holders:
         cp = d(holder.get("contactPoint"))
+        if not cp:  # the usual case (SEAO states none): an empty contact would be dropped below
+            continue
         contact = Contact(text(cp, "name"), str(cp.get("email") or "").strip(), str(cp.get("telephone") or "").strip())
         if contact.name or contact.email or contact.phone:
             out.append(contact)

@@ -15,9 +15,32 @@ from __future__ import annotations
 
 import csv
 import re
-from functools import cache
+from collections.abc import Callable
+from functools import cache, lru_cache, wraps
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+
+def remembered(function: Callable[[Any], _T]) -> Callable[[Any], _T]:
+    """`function` of one value, remembered for short hashable values (by type too: 1 and "1"
+    differ): a file repeats the same few countries, provinces, towns and postal codes on every
+    notice. Long strings are not kept (a hostile file's 4,096 long names would fill memory)."""
+    cached = lru_cache(maxsize=4096, typed=True)(function)
+
+    @wraps(function)
+    def call(value: Any) -> _T:
+        if isinstance(value, str) and len(value) > _REMEMBERED_LENGTH:
+            return function(value)
+        try:
+            return cached(value)
+        except TypeError:  # unhashable (a list where a string was expected): computed each time
+            return function(value)
+    return call
+
+
+_REMEMBERED_LENGTH = 200
 
 
 
@@ -41,6 +64,7 @@ _COUNTRY_ALIASES = {"uk": "GB", "great britain": "GB", "england": "GB", "scotlan
 _POSTAL = re.compile(r"^\s*([A-CEGHJ-NPR-TVXY])(\d)([A-Z])\s*(\d[A-Z]\d)?\s*$", re.I)
 
 
+@remembered
 def _key(text: Any) -> str:
     return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
 
@@ -89,6 +113,7 @@ def normalise(codes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(c for c in codes if c)))
 
 
+@remembered
 def country_code(name: Any) -> str | None:
     """'Canada', 'United Kingdom', 'GB', 'México' → ISO 3166 alpha-2; None when not a country we know."""
     text = str(name or "").strip()
@@ -108,6 +133,7 @@ def country_code(name: Any) -> str | None:
             return None
 
 
+@remembered
 def postal_region(code: Any) -> str | None:
     """A Canadian postal code (or its first 3 characters) → a Québec region when its prefix lies in one,
     else its province ("QC" is never returned: an address is one place, not all of Québec)."""
@@ -123,11 +149,13 @@ def postal_region(code: Any) -> str | None:
     return None if province == "QC" else province
 
 
+@remembered
 def city_region(name: Any) -> str | None:
     """A Canadian municipality's name → its Québec region or its province; None when not in the table."""
     return _tables()["cities"].get(_key(name))
 
 
+@remembered
 def province_code(name: Any) -> str | None:
     """'Ontario', 'ON', 'Nouvelle-Écosse' → 'CA-ON'…; 'Québec' → 'QC'. None otherwise."""
     return _tables()["provinces"].get(_key(name))
@@ -224,14 +252,44 @@ _TOWN = re.compile(r"^(?:ville|municipalit[eé]|village|paroisse|canton|cit[eé]
                    re.IGNORECASE)
 
 
+_TWO_DIGITS = re.compile(r"\d\d")
+
+
 def municipality_region(name: str, address: dict) -> str | None:
     """A municipal buyer's Québec region ("01".."17"), for a notice that states no delivery place (a
     town buys for its own territory): from its address (town, postal code prefix), else from the
     town its name names (« Ville de Mascouche. » -> Mascouche -> "14"). None when neither tells one
     region: we never widen a place to all of Québec."""
-    found = [r for r in address_regions(address) if re.fullmatch(r"\d\d", r)]
+    parts = _address_parts(name, address)
+    return _municipality_region(name, address) if parts is None else _remembered_municipality(parts)
+
+
+_ADDRESS_KEYS = ("countryName", "country", "postalCode", "region", "locality")
+
+
+def _address_parts(name: Any, address: dict) -> tuple | None:
+    """(name, the address fields places reads) when all are short strings or None: the key under
+    which a buyer's region is remembered; else None (computed each time)."""
+    parts = (name, *map(address.get, _ADDRESS_KEYS))
+    size = 0
+    for part in parts:
+        if part is not None:
+            if type(part) is not str:
+                return None
+            size += len(part)
+    return parts if size <= 2 * _REMEMBERED_LENGTH else None
+
+
+@lru_cache(maxsize=4096)
+def _remembered_municipality(parts: tuple) -> str | None:
+    """municipality_region of a buyer met before: a file names the same few hundred buyers."""
+    return _municipality_region(parts[0], dict(zip(_ADDRESS_KEYS, parts[1:])))
+
+
+def _municipality_region(name: str, address: dict) -> str | None:
+    found = [r for r in address_regions(address) if _TWO_DIGITS.fullmatch(r)]
     if found:
         return found[0]
     match = _TOWN.match(" ".join(str(name or "").split()).rstrip(" ."))
     region = city_region(match.group(1)) if match else None
-    return region if region and re.fullmatch(r"\d\d", region) else None
+    return region if region and _TWO_DIGITS.fullmatch(region) else None

@@ -38,6 +38,7 @@ import math
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
+from functools import lru_cache
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -163,10 +164,9 @@ class _Fields:
         if not value or value.startswith(EMPTY_DATE):
             return None
         try:
-            moment = datetime.fromisoformat(value)
+            return _montreal(value)
         except ValueError:
             raise self.bad(key, f"date illisible / not a date: {value!r}") from None
-        return moment.replace(tzinfo=MONTREAL) if moment.tzinfo is None else moment.astimezone(MONTREAL)
 
     def day(self, key: str) -> date | None:
         moment = self.moment(key)
@@ -176,6 +176,14 @@ class _Fields:
         """A Québec enterprise number: 10 digits, not the placeholder; anything else is unknown."""
         value = "".join(self.text(key).split())
         return value if _NEQ.fullmatch(value) and value != PLACEHOLDER_NEQ else None
+
+
+@lru_cache(maxsize=4096)
+def _montreal(value: str) -> datetime:
+    """A SEAO date or time in Montréal time, remembered: a file repeats the same dates and closing
+    times, and attaching the time zone cost more than reading the text. ValueError if not a date."""
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=MONTREAL) if moment.tzinfo is None else moment.astimezone(MONTREAL)
 
 
 def _record(element: etree._Element, as_of: datetime | None) -> list[Notice | FinalContract | Expense | _Bad]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -48,13 +48,123 @@ class _OneLineHeader(UnstructuredHeader):
         return f"{self.name}: {self}{policy.linesep}"
 
 
+class _Registry(HeaderRegistry):
+    """The stdlib's registry builds a new header class for every header it parses (a tenth of
+    rendering, issue 16); one class per header name is enough, since the classes hold no state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def map_to_type(self, name: str, cls: type) -> None:
+        super().map_to_type(name, cls)
+        self._classes.clear()
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+
 def _policy():
-    registry = HeaderRegistry()
+    registry = _Registry()
     registry.map_to_type("list-unsubscribe", _OneLineHeader)
     return default_policy.clone(header_factory=registry)
 
 
 POLICY = _policy()
+
+
+def _header(name: str, value: str) -> Any:
+    """A header object, parsed (and checked for line breaks) as `msg[name] = value` would."""
+    return POLICY.header_store_parse(name, value)[1]
+
+
+@lru_cache(maxsize=256)
+def _fixed_header(name: str, value: str) -> Any:
+    """A header the same in every mail of a run (sender, date, content types): parsed once. The
+    objects are immutable strings, so mails can share them."""
+    return _header(name, value)
+
+
+_QP_KEEP = bytes(range(0x20, 0x7F)) + b"\t\n"  # written as they are ("=" is escaped before the others)
+_QP_ESCAPES = [b"=%02X" % byte for byte in range(256)]
+
+
+def quoted_printable(text: str, width: int = 78) -> str:
+    """`text` in UTF-8 and quoted-printable, exactly as EmailMessage.set_content(text, cte=
+    "quoted-printable") writes it with lines of at most `width` (the policy's max_line_length).
+    Three times cheaper: the stdlib maps every character through a Python table, here each
+    distinct byte to escape is replaced in one pass, and only long lines go through Python."""
+    body = text.replace("\r\n", "\n").replace("\r", "\n")  # as set_content: any line end becomes \n
+    if not body.endswith("\n"):
+        body += "\n"
+    data = body.encode("utf-8").replace(b"=", b"=3D")
+    for byte in set(data.translate(None, _QP_KEEP)):  # the distinct bytes left to escape: a few accents
+        data = data.replace(bytes((byte,)), _QP_ESCAPES[byte])
+    lines = data.decode("ascii").split("\n")
+    for i, line in enumerate(lines):
+        if len(line) > width or line[-1:] in (" ", "\t"):
+            lines[i] = _qp_fold(line, width)
+    return "\n".join(lines)
+
+
+def _qp_fold(line: str, width: int) -> str:
+    """One encoded line cut into lines of at most `width` ending in a soft break "=", never inside
+    an =XX; whitespace ending the line escaped, since a transport may drop it."""
+    out = []
+    start = 0
+    while len(line) - start > width:  # width - 1 characters and the "="
+        end = start + width - 1
+        escape = line.find("=", end - 2, end)
+        if escape >= 0:  # an =XX would be cut: break before it, its "=" serving as the soft break
+            out.append(line[start:escape + 1])
+            start = escape
+        else:
+            out.append(line[start:end] + "=")
+            start = end
+    rest = line[start:]
+    if rest[-1:] in (" ", "\t"):
+        last = f"={ord(rest[-1]):02X}"
+        if len(rest) <= width - 2:
+            rest = rest[:-1] + last
+        elif len(rest) == width - 1:
+            rest += "=\n"
+        else:
+            rest = rest[:-1] + "=\n" + last
+    out.append(rest)
+    return "\n".join(out)
+
+
+def _text_part(text: str, subtype: str, mime_version: bool) -> EmailMessage:
+    """A text/plain or text/html part in UTF-8 and quoted-printable, headers as set_content writes
+    them (it adds MIME-Version to every part it makes but the first)."""
+    part = EmailMessage(policy=POLICY)
+    part.set_raw("Content-Type", _fixed_header("Content-Type", f'text/{subtype}; charset="utf-8"'))
+    part.set_raw("Content-Transfer-Encoding", _fixed_header("Content-Transfer-Encoding", "quoted-printable"))
+    if mime_version:
+        part.set_raw("MIME-Version", _fixed_header("MIME-Version", "1.0"))
+    part.set_payload(quoted_printable(text, POLICY.max_line_length))
+    return part
+
+
+class Attrs(dict):
+    """A dict the templates read as `t.heading`, `section.title`: Jinja looks for an attribute
+    first, and a plain dict's missing attribute costs an exception each time (a tenth of rendering,
+    issue 16). Dict methods still come first, as with a plain dict."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _attrs(table: dict[str, Any]) -> Attrs:
+    """`table` and the tables in it as Attrs."""
+    return Attrs({k: _attrs(v) if isinstance(v, dict) else v for k, v in table.items()})
 
 
 @dataclass(frozen=True)
@@ -114,7 +224,7 @@ class Renderer:
         ent = digest.enterprise
         name = _one_line(ent.name)
         count = len(digest.items)
-        week = format_date(_week_start(digest.generated_at), t["week_format"], locale=t["locale"])
+        week = format_date(_week_start(digest.generated_at), t["week_format"], locale=_locale(t["locale"]))
         sender_address = parseaddr(sender)[1]
         unsubscribe_subject = UNSUBSCRIBE_SUBJECT.format(id=ent.id)
         subject = _plural(t, "subject", count).format(count=count, name=name, week=week)
@@ -134,32 +244,45 @@ class Renderer:
             "unsubscribe_url": self.links.unsubscribe_url(ent.id) if self.links else "",
             "profile_help": (profile_help.get(lang, "") if isinstance(profile_help, dict) else profile_help).strip(),
         }
+        # The mail is assembled from header objects and encoded parts (set_raw, set_payload) rather
+        # than with msg[...] = and set_content/add_alternative, which parse again and move the
+        # headers they have just written (half of rendering, issue 16). Same headers, same order,
+        # same bytes: tests/digest/test_render.py compares with the stdlib's way.
         msg = EmailMessage(policy=POLICY)
-        msg["Subject"] = subject
-        msg["From"] = sender
-        msg["To"] = ", ".join(ent.emails)
+        msg.set_raw("Subject", _header("Subject", subject))
+        msg.set_raw("From", _fixed_header("From", sender))
+        msg.set_raw("To", _header("To", ", ".join(ent.emails)))
         if reply_to:
-            msg["Reply-To"] = reply_to
-        msg["Date"] = rfc2822_date(digest.generated_at)
-        msg["Message-ID"] = message_id or make_msgid(idstring=ent.id, domain=_domain(sender_address))
+            msg.set_raw("Reply-To", _fixed_header("Reply-To", reply_to))
+        msg.set_raw("Date", _fixed_header("Date", rfc2822_date(digest.generated_at)))
+        msg.set_raw("Message-ID", _header("Message-ID", message_id or make_msgid(idstring=ent.id,
+                                                                                 domain=_domain(sender_address))))
         mailto = f"<mailto:{quote(sender_address, safe='@')}?subject={quote(unsubscribe_subject)}>"
         if self.links:  # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the https URL
-            msg["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>, {mailto}"
-            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            msg.set_raw("List-Unsubscribe", _header("List-Unsubscribe", f"<{context['unsubscribe_url']}>, {mailto}"))
+            msg.set_raw("List-Unsubscribe-Post", _fixed_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         else:
-            msg["List-Unsubscribe"] = mailto
-        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
-        msg["X-Watcher-Enterprise"] = ent.id  # lets the outbox name files by enterprise
+            msg.set_raw("List-Unsubscribe", _header("List-Unsubscribe", mailto))
+        msg.set_raw("Auto-Submitted", _fixed_header("Auto-Submitted", "auto-generated"))  # RFC 3834: no vacation replies to a robot
+        msg.set_raw("X-Watcher-Enterprise", _header("X-Watcher-Enterprise", ent.id))  # lets the outbox name files by enterprise
+        msg.set_raw("MIME-Version", _fixed_header("MIME-Version", "1.0"))
         # quoted-printable always: 7-bit safe on any server, and the same encoding whatever the content.
-        msg.set_content(typography(self.text_template.render(context), lang), subtype="plain", charset="utf-8",
-                        cte="quoted-printable")
-        msg.add_alternative(typography(self.html_template.render(context), lang), subtype="html", charset="utf-8",
-                            cte="quoted-printable")
+        body = [_text_part(typography(self.text_template.render(context), lang), "plain", mime_version=False),
+                _text_part(typography(self.html_template.render(context), lang), "html", mime_version=True)]
         calendar = closing_calendar(digest, t)
-        if calendar is not None:  # an attachment turns the mail into multipart/mixed around the alternatives
-            msg.add_attachment(calendar, maintype="text", subtype="calendar", filename="fermetures.ics",
-                               params={"method": "PUBLISH"})
-        msg["Content-Language"] = lang  # after the parts: set_content drops Content-* headers
+        if calendar is None:
+            msg.set_raw("Content-Type", _header("Content-Type", "multipart/alternative"))
+            msg.set_payload(body)
+        else:  # an attachment: multipart/mixed around the alternatives
+            alternatives = EmailMessage(policy=POLICY)
+            alternatives.set_raw("Content-Type", _header("Content-Type", "multipart/alternative"))
+            alternatives.set_payload(body)
+            attachment = EmailMessage(policy=POLICY)
+            attachment.set_content(calendar, maintype="text", subtype="calendar", filename="fermetures.ics",
+                                   params={"method": "PUBLISH"})
+            msg.set_raw("Content-Type", _header("Content-Type", "multipart/mixed"))
+            msg.set_payload([alternatives, attachment])
+        msg.set_raw("Content-Language", _fixed_header("Content-Language", lang))
         return msg
 
     def _view(self, item: DigestItem, digest: Digest, t: dict[str, Any], lang: str, change: str = "") -> ItemView:
@@ -186,21 +309,21 @@ class Renderer:
             if verdict == "realistic":
                 chosen.sort(key=lambda i: (i.notice.closing_at is None, i.notice.closing_at or digest.generated_at))
             if chosen:
-                out.append({"key": verdict, "title": t["sections"][verdict],
-                            "items": [self._view(i, digest, t, lang) for i in chosen]})
+                out.append(Attrs({"key": verdict, "title": t["sections"][verdict],
+                                  "items": [self._view(i, digest, t, lang) for i in chosen]}))
         if digest.reminders:
-            out.append({"key": "reminders", "title": t["sections"]["reminders"],
-                        "items": [self._view(i, digest, t, lang) for i in digest.reminders]})
+            out.append(Attrs({"key": "reminders", "title": t["sections"]["reminders"],
+                              "items": [self._view(i, digest, t, lang) for i in digest.reminders]}))
         if digest.amendments:
-            out.append({"key": "amendments", "title": t["sections"]["amendments"],
-                        "items": [self._view(a.item, digest, t, lang, change=a.en if lang == "en" else a.fr)
-                                  for a in digest.amendments]})
+            out.append(Attrs({"key": "amendments", "title": t["sections"]["amendments"],
+                              "items": [self._view(a.item, digest, t, lang, change=a.en if lang == "en" else a.fr)
+                                        for a in digest.amendments]}))
         return out
 
     def _load_strings(self, lang: str) -> dict[str, Any]:
         path = self.templates_dir / f"digest.{lang}.toml"
         try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
+            return _attrs(tomllib.loads(path.read_text(encoding="utf-8")))
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
@@ -239,7 +362,7 @@ def _item_view(item: DigestItem, t: dict[str, Any], lang: str, now: datetime, mi
         categories=" · ".join(f"{c} – {labels[c]}" if c in labels else c for c in n.categories)
         or t["not_stated"],
         reasons=reasons,
-        score=format_percent(m.score, locale=loc),
+        score=_percent(m.score, loc),
         verdict=m.verdict,
         verdict_label=t["verdicts"].get(m.verdict, m.verdict),
     )
@@ -258,30 +381,30 @@ def lead_sections(week: Any, t: dict[str, Any], lang: str, contacts: dict | None
         return _buyer_contact(contacts.get(buyer), t, lang)
 
     out = []
-    awards = [{"title": _one_line(a.notice.title), "url": _url(a.notice.url),
+    awards = [Attrs({"title": _one_line(a.notice.title), "url": _url(a.notice.url),
                "details": t["leads"]["award"].format(buyer=_one_line(a.notice.buyer_name) or t["not_stated"],
                                                      suppliers=", ".join(a.suppliers) or t["not_stated"],
                                                      amount=money(a.amount, loc) if a.amount else t["value_unknown"],
                                                      mode=METHOD_LABELS.get(a.notice.method, METHOD_LABELS["other"])[lang],
                                                      date=_day(a.notice.published_at, t))
                + contact(a.notice.buyer_name),
-               "why": _lang_money(a.why(lang), lang), "social": social if a.social else ""} for a in week.awards]
-    renewals = [{"title": _one_line(r.title), "url": None,
+               "why": _lang_money(a.why(lang), lang), "social": social if a.social else ""}) for a in week.awards]
+    renewals = [Attrs({"title": _one_line(r.title), "url": None,
                  "details": t["leads"]["renewal"].format(buyer=_one_line(r.buyer), expected=_day(r.expected, t),
                                                          start=_day(r.window[0], t), end=_day(r.window[1], t),
                                                          incumbent=_one_line(r.incumbent or "") or t["not_stated"],
                                                          value=money(r.value, loc) if r.value else t["value_unknown"])
                  + contact(r.buyer),
-                 "why": _lang_money(r.why(lang), lang), "social": social if r.social else ""} for r in week.renewals]
-    buyers = [{"title": _one_line(b.buyer), "url": None, "details": contact(b.buyer).removeprefix(" — "),
+                 "why": _lang_money(r.why(lang), lang), "social": social if r.social else ""}) for r in week.renewals]
+    buyers = [Attrs({"title": _one_line(b.buyer), "url": None, "details": contact(b.buyer).removeprefix(" — "),
                "why": _lang_money(_one_line(b.reason(lang)), lang),
-               "social": social if any(i.neq in week.hub_neqs for i in b.incumbents if i.neq) else ""} for b in week.buyers]
+               "social": social if any(i.neq in week.hub_neqs for i in b.incumbents if i.neq) else ""}) for b in week.buyers]
     more = dict(week.more)
     for key, items in (("awards", awards), ("renewals", renewals), ("buyers", buyers)):
         if items:
             left = more.get(key, 0)
-            out.append({"key": key, "title": t["sections"][key], "items": items,
-                        "more": _plural(t, "more", left).format(count=left) if left else ""})
+            out.append(Attrs({"key": key, "title": t["sections"][key], "items": items,
+                              "more": _plural(t, "more", left).format(count=left) if left else ""}))
     return out
 
 
@@ -299,14 +422,14 @@ def _day(value: date | datetime | None, t: dict[str, Any]) -> str:
     if value is None:
         return t["not_stated"]
     day = value.astimezone(MONTREAL).date() if isinstance(value, datetime) and value.tzinfo else value
-    text = format_date(day, t["date_format"], locale=t["locale"])
-    return _first_of_month(text, day, t)
+    text = format_date(day, t["date_format"], locale=_locale(t["locale"]))
+    return _first_of_month(text, day, t.get("first_day", ""))
 
 
-def _first_of_month(text: str, day: date, t: dict[str, Any]) -> str:
+def _first_of_month(text: str, day: date, first_day: str) -> str:
     """French writes the first day of a month "1er" (1er mars), every other day as a number."""
-    if day.day == 1 and t.get("first_day"):
-        return re.sub(r"(?<!\d)1(?!\d)", t["first_day"], text, count=1)
+    if day.day == 1 and first_day:
+        return re.sub(r"(?<!\d)1(?!\d)", first_day, text, count=1)
     return text
 
 
@@ -358,30 +481,66 @@ def _filtered(digest: Digest, t: dict[str, Any]) -> str:
 
 
 def closing_calendar(digest: Digest, t: dict[str, Any]) -> bytes | None:
-    """An iCalendar file with each realistic notice's closing time, so it lands in the calendar."""
-    from icalendar import Calendar, Event
-
+    """An iCalendar file with each realistic notice's closing time, so it lands in the calendar.
+    Written directly, as the icalendar package writes it (tests/digest/test_mime.py compares):
+    building its objects was a tenth of rendering a digest that has one."""
     chosen = [i for i in digest.items if i.match.verdict == "realistic" and i.notice.closing_at is not None]
     if not chosen:
         return None
-    cal = Calendar()
-    cal.add("prodid", "-//watcher//veille des marchés publics//FR")
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
+    stamp = _ics_time(digest.generated_at.astimezone(timezone.utc) if digest.generated_at.tzinfo else digest.generated_at)
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//watcher//veille des marchés publics//FR", "METHOD:PUBLISH"]
     for item in chosen:
         n = item.notice
-        event = Event()
-        event.add("uid", f"{n.id}-closing@watcher")  # stable: a resend updates the same event
-        event.add("dtstamp", digest.generated_at)
-        event.add("dtstart", n.closing_at.astimezone(MONTREAL))
-        event.add("dtend", n.closing_at.astimezone(MONTREAL))
-        event.add("summary", t["ics_summary"].format(title=_one_line(n.title)))
+        closing = _ics_time(n.closing_at.astimezone(MONTREAL))
         url = safe_url(n.url)  # a CR/LF or javascript: URL stored before the ingest checks never reaches the .ics
+        lines += ["BEGIN:VEVENT",  # the properties in icalendar's order
+                  "SUMMARY:" + _ics_text(t["ics_summary"].format(title=_one_line(n.title))),
+                  f"DTSTART;TZID={MONTREAL.key}:{closing}",
+                  f"DTEND;TZID={MONTREAL.key}:{closing}",
+                  f"DTSTAMP:{stamp}",
+                  "UID:" + _ics_text(f"{n.id}-closing@watcher"),  # stable: a resend updates the same event
+                  "DESCRIPTION:" + _ics_text(f"{_one_line(n.buyer_name)}\n{url or ''}")]
         if url:
-            event.add("url", url)
-        event.add("description", f"{_one_line(n.buyer_name)}\n{url or ''}")
-        cal.add_component(event)
-    return cal.to_ical()
+            lines.append("URL:" + url)
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "".join(_ics_fold(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def _ics_time(moment: datetime) -> str:
+    """A DATE-TIME value: local time with its TZID beside it, UTC with a Z (DTSTAMP must be UTC)."""
+    return (f"{moment.year:04}{moment.month:02}{moment.day:02}T{moment.hour:02}{moment.minute:02}{moment.second:02}"
+            + ("Z" if moment.tzinfo is timezone.utc else ""))
+
+
+_ICS_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
+
+
+def _ics_text(text: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): backslash, ; and , escaped, any line end written \\n. Like
+    icalendar, a "\\N" already in the text is taken for the line break it stands for."""
+    text = text.replace("\\N", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    return text.translate(_ICS_ESCAPES)
+
+
+def _ics_fold(line: str) -> str:
+    """A content line folded as icalendar does: pieces of at most 74 octets (never inside a UTF-8
+    character) joined by CRLF and a space, a piece never ending on the "\\" of an escape (nor a "^")."""
+    if len(line) < 75 and line.isascii():
+        return line
+    pieces: list[str] = []
+    piece: list[str] = []
+    size = 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if piece and size + width >= 75:
+            carried = [piece.pop()] if len(piece) > 1 and piece[-1] in ("\\", "^") else []
+            pieces.append("".join(piece))
+            piece, size = carried, len(carried)
+        piece.append(char)
+        size += width
+    pieces.append("".join(piece))
+    return "\r\n ".join(pieces)
 
 
 @lru_cache(maxsize=8192)  # pure; Babel's formatting was a tenth of rendering, and digests share amounts
@@ -398,8 +557,24 @@ def _when(value: datetime | None, t: dict[str, Any]) -> str:
     """Montréal local time: SEAO states times there and so do buyers' documents."""
     if value is None:
         return t["not_stated"]
+    return _local_time(value, t["datetime_format"], t["locale"], t.get("first_day", ""))
+
+
+@lru_cache(maxsize=8192)  # pure; a notice's dates are written in every digest that lists it
+def _local_time(value: datetime, fmt: str, locale: str, first_day: str) -> str:
     local = value.astimezone(MONTREAL) if value.tzinfo else value
-    return _first_of_month(format_datetime(local, t["datetime_format"], locale=t["locale"]), local.date(), t)
+    return _first_of_month(format_datetime(local, fmt, locale=_locale(locale)), local.date(), first_day)
+
+
+@lru_cache(maxsize=8192)  # pure; scores repeat from digest to digest
+def _percent(score: float, locale: str) -> str:
+    return format_percent(score, locale=_locale(locale))
+
+
+@lru_cache(maxsize=None)
+def _locale(name: str) -> Locale:
+    """The parsed locale: Babel parses a locale name again at each call (a tenth of its formatting)."""
+    return Locale.parse(name)
 
 
 def _regions(codes: tuple[str, ...], t: dict[str, Any]) -> str:
@@ -428,12 +603,12 @@ def _notice_contact(n: Any, t: dict, lang: str) -> str:
         return ""
     c, seen = n.contacts[0], n.as_of or n.published_at
     who = _one_line(", ".join(x for x in (c.name, c.email, c.phone) if x))
-    when = f" ({'vu le' if lang == 'fr' else 'seen'} {format_date(seen.astimezone(MONTREAL).date(), 'medium', locale=t['locale'])})" \
+    when = f" ({'vu le' if lang == 'fr' else 'seen'} {format_date(seen.astimezone(MONTREAL).date(), 'medium', locale=_locale(t['locale']))})" \
         if seen else ""
     return f" — contact{' :' if lang == 'fr' else ':'} {who}{when}"
 
 
-_SPACE_BEFORE_FR = re.compile(r"[ \u202f]([:;!?])(?=[\s<]|$)")
+_SPACE_BEFORE_FR = re.compile(r"[ \u202f](?=[:;!?](?:[\s<]|$))")  # only the space: a literal replacement is cheaper
 
 
 def typography(text: str, lang: str) -> str:
@@ -441,7 +616,7 @@ def typography(text: str, lang: str) -> str:
     where a plain space stood (the wording, the matcher's reasons, the sources' own texts)."""
     if lang != "fr":
         return text
-    return _SPACE_BEFORE_FR.sub("\u00a0\\1", text)
+    return _SPACE_BEFORE_FR.sub("\u00a0", text)
 
 
 def _buyer_contact(contact: Any, t: dict, lang: str) -> str:
@@ -450,7 +625,7 @@ def _buyer_contact(contact: Any, t: dict, lang: str) -> str:
     if contact is None:
         return ""
     who = _one_line(", ".join(x for x in (contact.name, contact.email, contact.phone) if x))
-    seen = format_date(contact.last_seen.astimezone(MONTREAL).date(), "medium", locale=t["locale"])
+    seen = format_date(contact.last_seen.astimezone(MONTREAL).date(), "medium", locale=_locale(t["locale"]))
     return f" — contact : {who} (vu le {seen})" if lang == "fr" else f" — contact: {who} (seen {seen})"
 
 

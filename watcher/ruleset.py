@@ -8,17 +8,20 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from .config import Config
-from .match.engine import Rulebook
 from .money import load_rates
 from .rules import load_requirement_rules, load_thresholds
 from .errors import RuleErrors
 from .rules.isolate import BrokenFile, Loaded, load_isolated, sha256
 from .sources import Source
 from .store import oplog
+
+if TYPE_CHECKING:  # the matcher is imported when rules are loaded for judging, not by `watcher status`
+    from .match.engine import Rulebook
 
 log = logging.getLogger("watcher.rules")
 
@@ -46,6 +49,8 @@ def load(cfg: Config, engine: Engine | None = None, quiet: bool = False) -> Rule
             serving = ("la dernière version valide reste en service / its last good version keeps serving"
                        if b.serving_last_good else "ignoré / skipped")
             log.warning("fichier de règles invalide / broken rule file %s: %s — %s", b.path, "; ".join(b.errors), serving)
+    from .match.engine import Rulebook
+
     rulebook = Rulebook(tuple(loaded.enterprises), shared["thresholds.toml"], shared["requirements.toml"], shared["rates.toml"])
     return RuleSet(rulebook, tuple(loaded.sources), tuple(loaded.broken))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import replace
-from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 from watcher.digest.build import build_digest
 from watcher.digest.links import Links
-from watcher.digest.render import MONTREAL, POLICY, Renderer, closing_calendar, quoted_printable, typography
+from watcher.digest.render import POLICY, Renderer, quoted_printable, typography
 from watcher.limits import safe_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -109,70 +108,3 @@ def test_safe_url_refuses_any_space_or_control_character():
     for code in [*range(0x21), *range(0x7F, 0xA0), 0x200E, 0x202E, 0xFEFF]:
         assert safe_url(f"https://example.org/a{chr(code)}b") is None, hex(code)
     assert safe_url("https://example.org/a-b?c=d") == "https://example.org/a-b?c=d"
-
-
-def icalendar_calendar(digest, t) -> bytes | None:
-    """The calendar as first written, with the icalendar package."""
-    from icalendar import Calendar, Event
-
-    chosen = [i for i in digest.items if i.match.verdict == "realistic" and i.notice.closing_at is not None]
-    if not chosen:
-        return None
-    cal = Calendar()
-    cal.add("prodid", "-//watcher//veille des marchés publics//FR")
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    for item in chosen:
-        n = item.notice
-        event = Event()
-        event.add("uid", f"{n.id}-closing@watcher")
-        event.add("dtstamp", digest.generated_at)
-        event.add("dtstart", n.closing_at.astimezone(MONTREAL))
-        event.add("dtend", n.closing_at.astimezone(MONTREAL))
-        event.add("summary", t["ics_summary"].format(title=" ".join(n.title.split())))
-        url = safe_url(n.url)
-        if url:
-            event.add("url", url)
-        event.add("description", f"{' '.join(n.buyer_name.split())}\n{url or ''}")
-        cal.add_component(event)
-    return cal.to_ical()
-
-
-def _random_digests(digest, count: int):
-    """`digest` with its notices renamed at random: escapes, long lines, multi-byte characters where
-    a line folds, odd URLs, closing times to the second."""
-    rng = random.Random(5)
-    alphabet = "aZ ;,\\N^:\"é€😀\u00a0"
-
-    def words(size: int) -> str:
-        return "".join(rng.choice(alphabet) if rng.random() < 0.3 else "x" for _ in range(rng.randrange(1, size)))
-
-    urls = [None, "", "javascript:alert(1)", "https://example.org/a?b=c;d,e", "http://seao.ca/" + "x" * 150]
-    for k in range(count):
-        items = tuple(replace(i, notice=replace(i.notice, title=words(200), buyer_name=words(90), url=rng.choice(urls),
-                                                closing_at=i.notice.closing_at and i.notice.closing_at + timedelta(seconds=k)))
-                      for i in digest.items)
-        yield replace(digest, items=items, generated_at=digest.generated_at + timedelta(seconds=7 * k))
-
-
-def test_calendar_is_the_one_icalendar_writes(renderer, coop_digest):
-    for lang in ("fr", "en"):
-        t = renderer.strings[lang]
-        for digest in _random_digests(coop_digest, 300):
-            assert closing_calendar(digest, t) == icalendar_calendar(digest, t)
-    assert closing_calendar(replace(coop_digest, items=()), renderer.strings["fr"]) is None
-
-
-def test_calendar_stamp_is_utc_and_parses_back(renderer, coop_digest):
-    """DTSTAMP must be UTC (RFC 5545 3.8.7.2): a run's time given in another zone is written in UTC,
-    the same instant (icalendar wrote it with a TZID)."""
-    from icalendar import Calendar
-
-    digest = replace(coop_digest, generated_at=coop_digest.generated_at.astimezone(MONTREAL))
-    ours = Calendar.from_ical(closing_calendar(digest, renderer.strings["fr"]))
-    theirs = Calendar.from_ical(icalendar_calendar(digest, renderer.strings["fr"]))
-    assert len(ours.walk("VEVENT")) == len(theirs.walk("VEVENT")) >= 1
-    for a, b in zip(ours.walk("VEVENT"), theirs.walk("VEVENT")):
-        assert a["DTSTAMP"].dt == b["DTSTAMP"].dt and a["DTSTAMP"].dt.utcoffset() == timedelta(0)
-        assert {k: str(v) for k, v in a.items() if k != "DTSTAMP"} == {k: str(v) for k, v in b.items() if k != "DTSTAMP"}
-        assert a["DTSTART"].dt == b["DTSTART"].dt

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -481,66 +481,30 @@ def _filtered(digest: Digest, t: dict[str, Any]) -> str:
 
 
 def closing_calendar(digest: Digest, t: dict[str, Any]) -> bytes | None:
-    """An iCalendar file with each realistic notice's closing time, so it lands in the calendar.
-    Written directly, as the icalendar package writes it (tests/digest/test_mime.py compares):
-    building its objects was a tenth of rendering a digest that has one."""
+    """An iCalendar file with each realistic notice's closing time, so it lands in the calendar."""
+    from icalendar import Calendar, Event
+
     chosen = [i for i in digest.items if i.match.verdict == "realistic" and i.notice.closing_at is not None]
     if not chosen:
         return None
-    stamp = _ics_time(digest.generated_at.astimezone(timezone.utc) if digest.generated_at.tzinfo else digest.generated_at)
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//watcher//veille des marchés publics//FR", "METHOD:PUBLISH"]
+    cal = Calendar()
+    cal.add("prodid", "-//watcher//veille des marchés publics//FR")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
     for item in chosen:
         n = item.notice
-        closing = _ics_time(n.closing_at.astimezone(MONTREAL))
+        event = Event()
+        event.add("uid", f"{n.id}-closing@watcher")  # stable: a resend updates the same event
+        event.add("dtstamp", digest.generated_at)
+        event.add("dtstart", n.closing_at.astimezone(MONTREAL))
+        event.add("dtend", n.closing_at.astimezone(MONTREAL))
+        event.add("summary", t["ics_summary"].format(title=_one_line(n.title)))
         url = safe_url(n.url)  # a CR/LF or javascript: URL stored before the ingest checks never reaches the .ics
-        lines += ["BEGIN:VEVENT",  # the properties in icalendar's order
-                  "SUMMARY:" + _ics_text(t["ics_summary"].format(title=_one_line(n.title))),
-                  f"DTSTART;TZID={MONTREAL.key}:{closing}",
-                  f"DTEND;TZID={MONTREAL.key}:{closing}",
-                  f"DTSTAMP:{stamp}",
-                  "UID:" + _ics_text(f"{n.id}-closing@watcher"),  # stable: a resend updates the same event
-                  "DESCRIPTION:" + _ics_text(f"{_one_line(n.buyer_name)}\n{url or ''}")]
         if url:
-            lines.append("URL:" + url)
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(_ics_fold(line) + "\r\n" for line in lines).encode("utf-8")
-
-
-def _ics_time(moment: datetime) -> str:
-    """A DATE-TIME value: local time with its TZID beside it, UTC with a Z (DTSTAMP must be UTC)."""
-    return (f"{moment.year:04}{moment.month:02}{moment.day:02}T{moment.hour:02}{moment.minute:02}{moment.second:02}"
-            + ("Z" if moment.tzinfo is timezone.utc else ""))
-
-
-_ICS_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
-
-
-def _ics_text(text: str) -> str:
-    """A TEXT value (RFC 5545 3.3.11): backslash, ; and , escaped, any line end written \\n. Like
-    icalendar, a "\\N" already in the text is taken for the line break it stands for."""
-    text = text.replace("\\N", "\n").replace("\r\n", "\n").replace("\r", "\n")
-    return text.translate(_ICS_ESCAPES)
-
-
-def _ics_fold(line: str) -> str:
-    """A content line folded as icalendar does: pieces of at most 74 octets (never inside a UTF-8
-    character) joined by CRLF and a space, a piece never ending on the "\\" of an escape (nor a "^")."""
-    if len(line) < 75 and line.isascii():
-        return line
-    pieces: list[str] = []
-    piece: list[str] = []
-    size = 0
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if piece and size + width >= 75:
-            carried = [piece.pop()] if len(piece) > 1 and piece[-1] in ("\\", "^") else []
-            pieces.append("".join(piece))
-            piece, size = carried, len(carried)
-        piece.append(char)
-        size += width
-    pieces.append("".join(piece))
-    return "\r\n ".join(pieces)
+            event.add("url", url)
+        event.add("description", f"{_one_line(n.buyer_name)}\n{url or ''}")
+        cal.add_component(event)
+    return cal.to_ical()
 
 
 @lru_cache(maxsize=8192)  # pure; Babel's formatting was a tenth of rendering, and digests share amounts

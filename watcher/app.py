@@ -28,8 +28,8 @@ from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
-from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, lead_trade, may_lead, renewals,
-                           buyer_regions, stored_lead_key, week_leads, with_buyer_regions)
+from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, lead_trade, may_lead,
+                           renewals, buyer_regions, stored_lead_key, week_leads, with_buyer_regions)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
 from .match.engine import AwardHistory, Judge, Rulebook
@@ -596,7 +596,8 @@ class _BuyerLeads:
                 key, day = stored_lead_key(k), reasons["lead"].astimezone(MONTREAL).date()
                 done[key] = max(done.get(key, day), day)
         profile = compile_profile(enterprise)
-        texts, sure = self._texts, self._sure.get(enterprise.id) if self._by_enterprise is not None else None
+        texts = self._texts
+        sure = self._sure.get(enterprise.id) if self._by_enterprise is not None else None  # lead_trade's answers
         return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub, texts, sure),
                           renewals(history_, self._finals, profile, today, hub, texts, sure),
                           buyers_to_meet(buyer_leads(history_, enterprise, at, texts=texts, sure=sure), hub, enterprise.max_value),

@@ -81,11 +81,14 @@ class _FoldTable(dict):
     def __missing__(self, code: int) -> str:
         c = chr(code)
         out = (_BREAK_MARK if c in _BREAKS else _SPACE_MARK) if c.isspace() else fold_char(c)
+        if len(self) >= _FOLD_TABLE_MAX:  # hostile text may hold every code point: memory stays bounded
+            self.clear()
         self[code] = out
         return out
 
 
 _SPACE_MARK, _BREAK_MARK = "\uffff", "\ufffe"  # Unicode non-characters: never in a notice's text
+_FOLD_TABLE_MAX = 20_000  # characters remembered (French text uses a few hundred)
 _FOLD_TABLE = _FoldTable()
 _BREAK_RUN = re.compile("[\uffff\ufffe]*\ufffe[\uffff\ufffe]*")
 _SPACE_RUN = re.compile("\uffff+")

@@ -44,3 +44,11 @@ def test_real_notice_texts():
     for text in texts:
         assert fold(text) == _slow(text)
     assert fold("  Main-d’Œuvre  ÉQUIPEMENTS\u00a0\n x") == "main-d'oeuvre equipements\nx"
+
+
+def test_the_table_of_folded_characters_stays_bounded_on_hostile_text():
+    from watcher import text as text_module
+
+    hostile = "".join(chr(c) for c in range(0x10000, 0x10000 + 3 * text_module._FOLD_TABLE_MAX))  # 60,000 distinct characters
+    assert fold(hostile) == _slow(hostile)
+    assert len(text_module._FOLD_TABLE) <= text_module._FOLD_TABLE_MAX

@@ -165,8 +165,8 @@ def run_daemon(jobs: list[Job], engine: Engine, standby_poll: float,
     `at_start` runs once, in order, before the schedule starts (`run --now`: collect, then digests).
     SIGHUP calls `reload` for a new job list (rule and source files read again) without a restart;
     `after_job` runs after each job (e.g. writing the metrics textfile). A daemon that loses its
-    lock stops its jobs (their stop event is set), goes back to standby and runs them again only
-    once it holds the lock again."""
+    lock stops its jobs (their stop event is set), goes back to standby (a waiting standby gets the
+    first chance to take over) and runs them again only once it holds the lock again."""
     stop = stop or threading.Event()
     wanted = threading.Event()  # a reload was asked for (SIGHUP)
     if install_signals:
@@ -180,6 +180,10 @@ def run_daemon(jobs: list[Job], engine: Engine, standby_poll: float,
             with instance_lock(engine, standby_poll, stop) as lead:
                 jobs = _serve(jobs, lead, stop, wanted, reload, at_start if first else None, after_job,
                               run_at_start and first, heartbeat)
+            if lead.lost.is_set():
+                # Waiting standbys poll every standby_poll: give them two polls to take the lock before
+                # this daemon, whose connection just failed, competes for it again.
+                stop.wait(2 * standby_poll)
         except AlreadyRunning:
             if stop.is_set() and engine.dialect.name != "sqlite":
                 break  # stopped while a standby: a clean exit

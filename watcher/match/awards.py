@@ -22,15 +22,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from functools import lru_cache
 
 from ..codes import METHOD_LABELS, awarded_without_call
 from ..models import Enterprise, FinalContract, Notice
 from . import Profile, capability, compile_profile, notice_text
-from .buyers import BuyerLead
+from .buyers import BuyerLead, buyer_name_key
 from .evidence import supplier_trade
 from .suggest import latest_versions, notice_date
-from .text import Phrase, normalize
+from .text import Phrase
 
 __all__ = ["AwardLead", "Renewal", "WeekLeads", "in_trade", "may_lead", "lead_trade", "fresh_awards", "forecast", "renewals", "social_marks",
            "buyers_to_meet", "with_buyer_regions", "buyer_regions", "week_leads", "lead_key", "stored_lead_key", "BUYER_AGAIN", "hub_neqs_of", "SOCIAL_PHRASES", "RENEWAL_FROM", "RENEWAL_TO"]
@@ -191,12 +190,6 @@ def fresh_awards(notices: Iterable[Notice], enterprise: Enterprise | Profile, st
 
 def _buyer_key(notice: Notice) -> str:
     return notice.buyer_id or buyer_name_key(notice.buyer_name)
-
-
-@lru_cache(maxsize=65_536)
-def buyer_name_key(name: str) -> str:
-    """A buyer's name as a key (a few thousand buyers, each named in many notices: normalised once)."""
-    return normalize(name).strip()
 
 
 def buyer_regions(notices: Iterable[Notice], known: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
@@ -415,7 +408,7 @@ def lead_key(item: AwardLead | Renewal | BuyerLead) -> str:
         return item.notice.id
     if isinstance(item, Renewal):
         return f"{item.notice_id}@{item.expected.year}"[:80]
-    return ("buyer:" + normalize(item.buyer).strip())[:70]
+    return ("buyer:" + buyer_name_key(item.buyer))[:70]
 
 
 def stored_lead_key(key: str) -> str:

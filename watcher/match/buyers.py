@@ -253,7 +253,7 @@ def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime
             continue
         if supplier_trade(b.name for b in n.bidders if b.winner):
             continue  # won only by architects, engineers…: their work, not a purchase of the trade
-        key = n.buyer_id or _name_key(n.buyer_name)
+        key = n.buyer_id or buyer_name_key(n.buyer_name)
         by_buyer[key].append((when, n))
         names[key][n.buyer_name.strip().rstrip(" .")] += 1
     leads = [_lead(names[k].most_common(1)[0][0], p, enterprise, today, years) for k, p in by_buyer.items()]
@@ -261,9 +261,9 @@ def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime
 
 
 @lru_cache(maxsize=65_536)
-def _name_key(name: str) -> str:
-    """A buyer's name as a key, normalised once a process (each buyer is named in many notices)."""
-    return normalize(name)
+def buyer_name_key(name: str) -> str:
+    """A buyer's name as a key (a few thousand buyers, each named in many notices: normalised once)."""
+    return normalize(name).strip()
 
 
 def _in_trade(reason) -> bool:

@@ -28,7 +28,7 @@ from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
-from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, lead_trade, may_lead,
+from .match.awards import (RegionGate, WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, lead_trade, may_lead,
                            renewals, buyer_regions, stored_lead_key, week_leads, with_buyer_regions)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
@@ -543,10 +543,13 @@ class _BuyerLeads:
             with self.engine.connect() as conn:
                 self._newest = repo.newest_publication(conn)
                 regions = buyer_regions(())
+                gate = RegionGate(self.judge.profiles)
                 for notice in repo.load_notices(conn):
                     buyer_regions((notice,), regions)
                     text = notice_text(notice)
-                    for ent_id in self.judge.index.candidates(notice, text):
+                    found = self.judge.index.candidates(notice, text)
+                    admitted = gate.admits(notice)
+                    for ent_id in found if admitted is None else found & admitted:
                         sure = lead_trade(notice, self.judge.profiles[ent_id], text)
                         if sure is not None:
                             by_enterprise.setdefault(ent_id, []).append(notice)

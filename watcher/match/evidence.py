@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from ..text import STOPWORDS, fold, known_word, term, words
 from .text import Phrase
@@ -133,6 +133,17 @@ class NoticeText(str):
         self.title_chunks, self.object_line, self.other_trade = title_chunks, object_line, other_trade
         self.head_words, self.informative = head_words, informative
         return self
+
+    @cached_property
+    def segments(self) -> tuple[tuple[list[str], list[str]], ...]:
+        """Each title segment's terms and the role of each term: what `find` walks, built once a
+        notice rather than once a (phrase, profile) pair."""
+        return tuple(([t for c in seg for t in c.terms], [c.role for c in seg for _ in c.terms]) for seg in self.title_chunks)
+
+    @cached_property
+    def head_terms(self) -> frozenset[str]:
+        """The title head's terms past procurement words: what a profile's vocabulary is compared with."""
+        return frozenset(term(w) for w in self.head_words) - procurement_words()
 
 
 @dataclass(frozen=True)
@@ -245,11 +256,11 @@ def find(text: NoticeText, phrases: Iterable[Phrase]) -> list[Hit]:
     hits: list[Hit] = []
     another = another_trade()
     for p in phrases:
+        if not p.found_in(text):
+            continue  # nowhere in the term line, which holds the title's terms in order and the object line
         best: Hit | None = None
         own_trade = any(t in another for t in p.terms)  # a renovation co-op's « rénovation » is its trade
-        for seg in text.title_chunks:
-            seq = [t for c in seg for t in c.terms]
-            roles = [c.role for c in seg for _ in c.terms]
+        for seq, roles in text.segments:
             for i in p.positions(seq):
                 end_role = roles[min(i + len(p.terms), len(roles)) - 1]
                 role = roles[i]

@@ -300,6 +300,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             no_partner[m.enterprise_id].append((notice, m))
     clock.lap("judging")
     co = co_bids(engine, rulebook.enterprises)
+    hub = hub_neqs_of(rulebook.enterprises)  # once a run: 10,000 digests each walking 10,000 profiles took 29 s
     leads = _BuyerLeads(engine, judge_now, judge=judge, clock=clock)
     clock.lap("planning")
     chosen = set(only) if only is not None else None
@@ -314,7 +315,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             try:  # one enterprise's digest that cannot be built or rendered never stops the others
                 clock.lap("sending")
                 plan = _plan_digest(engine, cfg, judge, ent, shown[ent.id], set_aside[ent.id], co, contacts, now,
-                                    judge_now, leads)
+                                    judge_now, leads, hub)
                 clock.lap("planning")
                 if plan is None:
                     continue
@@ -421,9 +422,11 @@ class _StageClock:
 
 def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, shown: list[tuple[Notice, Match]],
                  set_aside: list[tuple[str, str]], co: set[frozenset[str]], contacts: dict, now: datetime,
-                 judge_now: datetime | None, leads: _BuyerLeads | None = None) -> tuple[Digest, dict[str, list[str]]] | None:
+                 judge_now: datetime | None, leads: _BuyerLeads | None = None,
+                 hub: frozenset[str] = frozenset()) -> tuple[Digest, dict[str, list[str]]] | None:
     """The enterprise's digest and, per delivery reason, the notice ids it carries. `shown`: its
-    matches; `set_aside`: (notice id, deciding criterion) of the `no` verdicts in its trade."""
+    matches; `set_aside`: (notice id, deciding criterion) of the `no` verdicts in its trade; `hub`:
+    the hub's NEQs (hub_neqs_of)."""
     with engine.connect() as conn:
         sent = repo.deliveries_by_notice(conn, ent.id)
         revisions = repo.revisions_of(conn, sent)
@@ -447,7 +450,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, sho
     facts = {n.id: judge.facts(n) for n, _ in [*kept, *reminders] + [(a.item.notice, None) for a in amendments]}
     teams = {n.id: propose(n, facts[n.id], judge.pool, co, now=judge_now)
              for n, m in kept if m.verdict == "consortium"}
-    week = leads.week(ent, now, sent, hub_neqs_of(list(judge.rulebook.enterprises))) if leads is not None else WeekLeads()
+    week = leads.week(ent, now, sent, hub) if leads is not None else WeekLeads()
     digest = build_digest(ent, fresh, now, cfg.digest.max_items, reminders, amendments, dict(filtered),
                           extra={"facts": facts, "teams": teams, "contacts": contacts, "leads": week},
                           send_empty=ent.digest_empty or bool(week))

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from ..text import STOPWORDS, fold, known_word, term, words
 from .text import Phrase
@@ -89,13 +89,21 @@ def supplier_trade_words() -> frozenset[str]:
 def supplier_trade(names: Iterable[str]) -> str | None:
     """The other trade every one of these suppliers names in its firm name, if they all do (the
     word found in the first); None when any supplier does not, or there is none."""
-    found, trade = None, supplier_trade_words()
+    found = None
     for name in names:
-        hit = next((w for w in words(name) if term(w) in trade), None)
+        hit = _firm_trade(name)
         if hit is None:
             return None
         found = found or hit
     return found
+
+
+@lru_cache(maxsize=50_000)
+def _firm_trade(name: str) -> str | None:
+    """The first word of a firm's name that names another trade: the same firms win again and
+    again, and a digest run asks for each of their wins once per enterprise (bounded cache)."""
+    trade = supplier_trade_words()
+    return next((w for w in words(name) if term(w) in trade), None)
 
 
 _PREPOSITIONS = frozenset({"de", "des", "du", "d", "pour", "a", "au", "aux", "sur", "dans", "chez", "avec",

@@ -358,8 +358,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
         digest, reasons = in_flight.pop(msg["Message-ID"])
         with engine.begin() as conn:
             if result.ok:
-                for reason, ids in reasons.items():
-                    repo.record_delivery(conn, digest.enterprise.id, ids, msg["Message-ID"], reason=reason, now=now)
+                repo.record_deliveries(conn, digest.enterprise.id, reasons, msg["Message-ID"], now=now)
             if not result.ok or result.refused:
                 repo.record_failure(conn, digest.enterprise.id, msg["Message-ID"], result.error or "refused", result.permanent)
             claims.release(conn, [digest.enterprise.id], holder, sent=result.ok)
@@ -601,12 +600,12 @@ class _BuyerLeads:
             if "lead" in reasons:
                 key, day = stored_lead_key(k), reasons["lead"].astimezone(MONTREAL).date()
                 done[key] = max(done.get(key, day), day)
-        profile = compile_profile(enterprise)
+        profile = self.judge.profiles[enterprise.id] if self._by_enterprise is not None else compile_profile(enterprise)
         texts = self._texts
         sure = self._sure.get(enterprise.id) if self._by_enterprise is not None else None  # lead_trade's answers
         return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub, texts, sure),
                           renewals(history_, self._finals, profile, today, hub, texts, sure),
-                          buyers_to_meet(buyer_leads(history_, enterprise, at, texts=texts, sure=sure), hub, enterprise.max_value),
+                          buyers_to_meet(buyer_leads(history_, profile, at, texts=texts, sure=sure), hub, enterprise.max_value),
                           done, hub,
                           today=today)
 

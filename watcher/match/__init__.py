@@ -27,7 +27,7 @@ from ..text import terms
 from .evidence import NoticeText, find, read_notice
 from .text import Phrase, normalize
 
-__all__ = ["Profile", "capability", "capability_level", "capability_score", "compile_profile", "match_notice", "match_all", "notice_text", "region_check",
+__all__ = ["Profile", "as_profile", "capability", "capability_level", "capability_score", "compile_profile", "match_notice", "match_all", "notice_text", "region_check",
            "NATURE_LABELS", "MATCHER_VERSION"]
 
 NATURE_LABELS = {"goods": ("des biens", "goods"), "services": ("des services", "services"),
@@ -71,6 +71,11 @@ def _code(code: str) -> str:
     while len(code) > 2 and code.endswith("00") and len(code) % 2 == 0:
         code = code[:-2]
     return code
+
+
+def as_profile(enterprise: Enterprise | Profile) -> Profile:
+    """The profile compiled, unless it already is (a run compiles each once: Judge.profiles)."""
+    return enterprise if isinstance(enterprise, Profile) else compile_profile(enterprise)
 
 
 def compile_profile(enterprise: Enterprise) -> Profile:

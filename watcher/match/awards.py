@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from ..codes import METHOD_LABELS, awarded_without_call
 from ..models import Enterprise, FinalContract, Notice
-from . import Profile, capability_level, compile_profile, notice_text
+from . import Profile, as_profile, capability_level, notice_text
 from .buyers import BuyerLead, buyer_name_key
 from .evidence import supplier_trade
 from .suggest import latest_versions, notice_date
@@ -175,17 +175,13 @@ def _winners(notice: Notice) -> tuple[str, ...]:
     return tuple(dict.fromkeys(" ".join(b.name.split()) for b in notice.bidders if b.winner))
 
 
-def _profile(enterprise: Enterprise | Profile) -> Profile:
-    return enterprise if isinstance(enterprise, Profile) else compile_profile(enterprise)
-
-
 def fresh_awards(notices: Iterable[Notice], enterprise: Enterprise | Profile, start: date, end: date,
                  hub_neqs: frozenset[str] = frozenset(), texts: dict | None = None,
                  sure: Mapping[str, bool] | None = None) -> list[AwardLead]:
     """Contracts in the trade published as given in [start, end): social-economy ones first, then
     the largest. `texts`: the run's memo of notice texts (notice_text); `sure`: by notice id, the
     capability answers a run already has (lead_trade)."""
-    profile = _profile(enterprise)
+    profile = as_profile(enterprise)
     out = []
     for n in notices:
         if n.published_at is None or not start <= n.published_at.date() < end or not is_award(n):
@@ -245,7 +241,7 @@ def forecast(history: Iterable[Notice], finals: Iterable[FinalContract], enterpr
     contract bought up to `today`, by date. Nothing published after `today` is read: a replay of
     history never peeks at the future. A contract the buyer already replaced (a later purchase in
     the trade by the same buyer around or after its expected date) forecasts nothing itself."""
-    profile = _profile(enterprise)
+    profile = as_profile(enterprise)
     until = until or today + HORIZON
     ends: dict[str, date] = {}
     for f in finals:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..models import Enterprise, Notice
-from . import capability, compile_profile, notice_text
+from . import Profile, as_profile, capability, notice_text
 from .evidence import supplier_trade
 from .suggest import GENERIC_WORDS, STOP_WORDS, latest_versions, notice_date, title_words
 from .text import normalize
@@ -232,14 +232,15 @@ def _lead(buyer: str, purchases: list[tuple[date, Notice]], enterprise: Enterpri
     )
 
 
-def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime, years: int = 3,
+def buyer_leads(history: Iterable[Notice], enterprise: Enterprise | Profile, now: datetime, years: int = 3,
                 texts: dict | None = None, sure: Mapping[str, bool] | None = None) -> list[BuyerLead]:
     """Buyers that bought what the enterprise sells in the last `years` years, best lead first.
 
     A purchase counts when the matcher's capability test passes, no excluded phrase appears and it
     was delivered in one of the enterprise's regions (unknown region counts, as in matching).
     """
-    profile = compile_profile(enterprise)
+    profile = as_profile(enterprise)
+    enterprise = profile.enterprise
     today = now.date()
     start = date(today.year - years, today.month, min(today.day, 28))
     by_buyer: dict[str, list[tuple[date, Notice]]] = defaultdict(list)

@@ -160,11 +160,11 @@ class _Evidence:
 def _evidence(notice: Notice, profile: Profile, text: NoticeText) -> _Evidence:
     ent = profile.enterprise
     hits = find(text, profile.keywords)
-    codes = unspsc_hits(profile, notice)
-    cat_hits = list(profile.categories.intersection(notice.categories))
+    codes = unspsc_hits(profile, notice) if notice.unspsc or notice.codes else []
+    cat_hits = list(profile.categories.intersection(notice.categories)) if notice.categories else []
     category_only_profile = not ent.keywords and not ent.unspsc and not ent.codes
-    title_hits = any(h.where != "description" for h in hits)
-    desc_hits = sum(h.where == "description" for h in hits)
+    desc_hits = sum(h.where == "description" for h in hits) if hits else 0
+    title_hits = len(hits) > desc_hits
     if text.other_trade and not title_hits and ent.keywords:  # a profile of codes or categories only has no words to compare
         # The title asks for another trade's work (construction, snow removal…): codes or words of
         # the description do not make it ours.

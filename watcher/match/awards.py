@@ -122,7 +122,7 @@ def lead_trade(notice: Notice, profile: Profile, text: str | None = None) -> boo
     text = notice_text(notice) if text is None else text
     if profile.regions is not None and notice.regions and not profile.regions.intersection(notice.regions):
         return None
-    if any(p.found_in(text) for p in profile.exclude):
+    if profile.exclude and any(p.found_in(text) for p in profile.exclude):
         return None
     level = capability_level(notice, profile, text)
     return True if level == "" else False if level == "check" else None

@@ -10,8 +10,9 @@ checked on the bytes first (limits.DepthGuard); other shapes are read event by e
 Several releases of one `ocid` in a file are merged with ocdsmerge, oldest first (by date, then
 release id), so the latest statement wins field by field: one notice per ocid per file; a lone
 release is its own compiled release (ocdsmerge would only drop its `id` and `tag`). The file
-is read twice (first only counting ocids), so a release is held only until the last release of
-its ocid has been read; a stream that cannot seek is first copied to a temporary file.
+is read twice, first as bytes only (nesting checked, ocids counted by a regular expression),
+then parsed once by ijson, so a release is held only until the last release of its ocid has been
+read; a stream that cannot seek is first copied to a temporary file.
 SEAO quirks: UTF-8 BOM; ocid `ocds-ec9k95-<SEAO number>` gives the notice id `seao:<number>` (the
 one the SEAO XML collector uses); the release `date` of tender updates and cancellations is the
 first publication date, the real statement time is the release `id` (a UTC timestamp), so `as_of`
@@ -211,9 +212,10 @@ def _seekable(stream: BinaryIO) -> tuple[BinaryIO, int]:
 
 def _package_counts(stream: BinaryIO, name: str) -> tuple[Counter | None, int | None]:
     """For a single release package: (releases per ocid, the byte where nesting passes the limit or
-    None), read by ijson's C code behind a DepthGuard. (None, None) for any other shape: a first
-    value whose keys before `releases` name `ocid`, `records` or `compiledRelease`, or several
-    values (JSON lines). The stream is left anywhere."""
+    None), the bytes read once behind a DepthGuard, ocids found by a regular expression (no JSON
+    parse: ijson reads the file once, in the second pass). (None, None) for any other shape: a
+    first value whose keys before `releases` name `ocid`, `records` or `compiledRelease`, or
+    several values (JSON lines). The stream is left anywhere."""
     start = stream.tell()
     try:
         events = limit_depth(ijson.parse(PacedJson(stream), buf_size=JSON_BUFFER), name)
@@ -230,14 +232,74 @@ def _package_counts(stream: BinaryIO, name: str) -> tuple[Counter | None, int | 
         return None, None
     stream.seek(start)
     guard = DepthGuard(stream)
-    counts: Counter = Counter()
+    counter = _OcidCounter()
+    try:
+        while counter.feed(guard.read(JSON_BUFFER)):
+            pass
+    except TooLarge:  # reported by the second pass
+        if guard.refused:  # too deep: the second pass reads up to there
+            return counter.counts, start + guard.passed
+    if guard.values > 1:
+        return None, None
+    if counter.escaped:  # an "ocid" key may be written with escapes: counted by ijson instead
+        stream.seek(start)
+        return _parsed_counts(stream)
+    return counter.counts, None
+
+
+def _parsed_counts(stream: BinaryIO) -> tuple[Counter, int | None]:
+    """Releases per ocid as ijson reads them (behind a DepthGuard): for a file whose bytes may
+    spell an `ocid` key with escapes."""
+    start, guard, counts = stream.tell(), DepthGuard(stream), Counter()
     try:
         counts.update(o for o in ijson.items(guard, "releases.item.ocid", multiple_values=True, buf_size=JSON_BUFFER)
                       if isinstance(o, str))
     except (ijson.JSONError, ValueError, TooLarge):  # reported by the second pass
-        if guard.refused:  # too deep: the second pass reads up to there
+        if guard.refused:
             return counts, start + guard.passed
-    return (counts, None) if guard.values <= 1 else (None, None)
+    return counts, None
+
+
+# An "ocid" key and its string value, as JSON writes them (whitespace: space, tab, CR, LF).
+_OCID_KEY = re.compile(rb'"ocid"[ \t\r\n]*:[ \t\r\n]*"([^"\\]*(?:\\.[^"\\]*)*)"', re.S)
+_OCID_CUT = re.compile(rb'"ocid"[ \t\r\n]*(?::[ \t\r\n]*(?:"[^"\\]*(?:\\.[^"\\]*)*\\?)?)?\Z', re.S)  # ... cut by the block's end
+_ESCAPED_LETTER = re.compile(rb"\\u006[349fF]")  # "c", "d", "i" or "o" written \u0063…: a key could hide
+
+
+class _OcidCounter:
+    """Counts the string values of "ocid" keys in JSON bytes fed block by block (a key or value cut
+    between two blocks is read whole). Exact for a release package whose releases alone have an
+    `ocid` (an "ocid" key nested deeper is counted too: its ocid's releases are then merged at the
+    end of the file, as those of a file cut off: the same notice). `escaped`: a key's letters or
+    an ocid may be written with escapes (or not in UTF-8), which only ijson reads as it does."""
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self.escaped = False
+        self._carry = b""
+
+    def feed(self, data: bytes) -> bool:
+        """Count the ocids of `data` (b"": the end); False at the end."""
+        if self.escaped:
+            return bool(data)
+        text = self._carry + data
+        if b"\\" in text and _ESCAPED_LETTER.search(text):
+            self.escaped = True
+        end = 0
+        for match in _OCID_KEY.finditer(text):
+            value, end = match[1], match.end()
+            if b"\\" in value:  # an escape in an ocid: decoded as ijson decodes it, by ijson
+                self.escaped = True
+                continue
+            try:
+                self.counts[value.decode()] += 1
+            except UnicodeDecodeError:  # ijson stops there (or reads it its own way): let it count
+                self.escaped = True
+        cut = text.rfind(b'"ocid"', end)
+        if cut < 0 or not _OCID_CUT.match(text, cut):
+            cut = max(end, len(text) - 5)  # b'"ocid' or b'\\u006' may begin in the last 5 bytes
+        self._carry = text[cut:]
+        return bool(data)
 
 
 def _package_releases(stream: BinaryIO, refused_at: int | None) -> Iterator[tuple[str, dict]]:

@@ -374,11 +374,19 @@ def _stated_at(release: dict) -> datetime | None:
     """The release date; for SEAO, the later of it and the release id (a UTC timestamp)."""
     when, rid = when_of(release.get("date")), str(release.get("id") or "")
     if _STAMP.fullmatch(rid) and str(release.get("ocid") or "").startswith(SEAO_PREFIX):
-        # fixed widths, as strptime("%Y%m%d%H%M%S") reads 14 digits, without its cost
-        stamp = datetime(int(rid[:4]), int(rid[4:6]), int(rid[6:8]), int(rid[8:10]), int(rid[10:12]), int(rid[12:]),
-                         tzinfo=timezone.utc)
+        stamp = _stamp(rid)
         when = max(when, stamp) if when else stamp
     return when
+
+
+def _stamp(rid: str) -> datetime:
+    """A 14-digit UTC timestamp read at fixed widths, as strptime("%Y%m%d%H%M%S") would, without its
+    cost: by fromisoformat in C; a date it refuses goes through the constructor, whose error is raised."""
+    try:
+        return datetime.fromisoformat(f"{rid[:8]}T{rid[8:]}+00:00")
+    except ValueError:
+        return datetime(int(rid[:4]), int(rid[4:6]), int(rid[6:8]), int(rid[8:10]), int(rid[10:12]), int(rid[12:]),
+                        tzinfo=timezone.utc)
 
 
 def _convert(name: str, label: str, releases: list[dict]) -> Notice | ParseError:
@@ -415,7 +423,11 @@ def _amount(value: Any) -> float | None:
 
 
 def _ci(mapping: dict, key: str) -> Any:
-    return next((v for k, v in mapping.items() if str(k).lower() == key), None)
+    """The value of the first key that is `key` in any case (`key` in lower case)."""
+    for k, v in mapping.items():
+        if k == key or str(k).lower() == key:
+            return v
+    return None
 
 
 _FO = re.compile(r"^FO-(\d{10})$")
@@ -426,12 +438,20 @@ _CATEGORY = re.compile(r"[A-Z]{1,3}\d{1,2}")
 
 def _neq(party: dict, ref: dict) -> str | None:
     """details.neq (any case), an identifier whose scheme says NEQ, or the SEAO party id FO-<NEQ>."""
-    found = [_ci(_d(h.get("details")), "neq") for h in (party, ref)]
-    ids = [_d(h.get("identifier")) for h in (party, ref)]
-    found += [i.get("id") for i in ids if "NEQ" in str(i.get("scheme"))]
-    found += _FO.findall(str(ref.get("id") or party.get("id") or ""))
-    values = (str(x or "").strip() for x in found)
-    return next((v for v in values if _NEQ.fullmatch(v) and v != "1234567890"), None)  # SEAO placeholder
+    for holder in (party, ref):  # the first good one, in this order (most often the first)
+        details = holder.get("details")
+        if isinstance(details, dict) and (v := _good_neq(_ci(details, "neq"))):
+            return v
+    for holder in (party, ref):
+        ident = holder.get("identifier")
+        if isinstance(ident, dict) and "NEQ" in str(ident.get("scheme")) and (v := _good_neq(ident.get("id"))):
+            return v
+    return next((v for v in map(_good_neq, _FO.findall(str(ref.get("id") or party.get("id") or ""))) if v), None)
+
+
+def _good_neq(value: Any) -> str | None:
+    v = str(value or "").strip()
+    return v if _NEQ.fullmatch(v) and v != "1234567890" else None  # SEAO's placeholder
 
 
 def _method(tender: dict) -> str:
@@ -452,7 +472,8 @@ def _bidders(release: dict, parties: dict[str, dict], currency: str) -> tuple[tu
     Amounts in another currency than the notice's are left out (not converted, not mislabelled)."""
     bids: dict[str, float | None] = {}
     refs: list[dict] = []
-    for bid in map(_d, _l(release.get("bids")) + _l(_d(release.get("bids")).get("details"))):
+    given = release.get("bids")  # SEAO: mostly none (a falsy value holds no bid either)
+    for bid in map(_d, _l(given) + _l(_d(given).get("details")) if given else ()):
         for ref in [_d(t) for t in _l(bid.get("tenderers"))] or ([{"id": bid["id"]}] if bid.get("id") else []):
             bids[str(ref.get("id"))] = _amount(fields.in_currency(bid.get("value"), currency))
             refs.append(ref)

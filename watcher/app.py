@@ -30,7 +30,7 @@ from .digest.links import links_for
 from .digest.render import Renderer
 from .errors import ParseError, WatcherError
 from .match import MATCHER_VERSION, compile_profile, notice_text
-from .match.awards import (WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, lead_trade, may_lead,
+from .match.awards import (RegionGate, WeekLeads, buyers_to_meet, forecast, fresh_awards, hub_neqs_of, lead_key, lead_trade, may_lead,
                            renewals, buyer_regions, stored_lead_key, week_leads, with_buyer_regions)
 from .match.buyers import BuyerLead, buyer_leads
 from .match.consortia import Proposal, propose
@@ -327,6 +327,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             no_partner[m.enterprise_id].append((notice, m))
     clock.lap("judging")
     co = co_bids(engine, rulebook.enterprises)
+    hub = hub_neqs_of(rulebook.enterprises)  # once a run: 10,000 digests each walking 10,000 profiles took 29 s
     leads = _BuyerLeads(engine, judge_now, judge=judge, clock=clock)
     clock.lap("planning")
     chosen = set(only) if only is not None else None
@@ -341,7 +342,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
             try:  # one enterprise's digest that cannot be built or rendered never stops the others
                 clock.lap("sending")
                 plan = _plan_digest(engine, cfg, judge, ent, shown[ent.id], set_aside[ent.id], co, contacts, now,
-                                    judge_now, leads)
+                                    judge_now, leads, hub)
                 clock.lap("planning")
                 if plan is None:
                     continue
@@ -384,8 +385,7 @@ def run_digests(engine: Engine, cfg: Config, rulebook: Rulebook, preview_dir: Pa
         digest, reasons = in_flight.pop(msg["Message-ID"])
         with engine.begin() as conn:
             if result.ok:
-                for reason, ids in reasons.items():
-                    repo.record_delivery(conn, digest.enterprise.id, ids, msg["Message-ID"], reason=reason, now=now)
+                repo.record_deliveries(conn, digest.enterprise.id, reasons, msg["Message-ID"], now=now)
             if not result.ok or result.refused:
                 repo.record_failure(conn, digest.enterprise.id, msg["Message-ID"], result.error or "refused", result.permanent)
             claims.release(conn, [digest.enterprise.id], holder, sent=result.ok)
@@ -448,9 +448,11 @@ class _StageClock:
 
 def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, shown: list[tuple[Notice, Match]],
                  set_aside: list[tuple[str, str]], co: set[frozenset[str]], contacts: dict, now: datetime,
-                 judge_now: datetime | None, leads: _BuyerLeads | None = None) -> tuple[Digest, dict[str, list[str]]] | None:
+                 judge_now: datetime | None, leads: _BuyerLeads | None = None,
+                 hub: frozenset[str] = frozenset()) -> tuple[Digest, dict[str, list[str]]] | None:
     """The enterprise's digest and, per delivery reason, the notice ids it carries. `shown`: its
-    matches; `set_aside`: (notice id, deciding criterion) of the `no` verdicts in its trade."""
+    matches; `set_aside`: (notice id, deciding criterion) of the `no` verdicts in its trade; `hub`:
+    the hub's NEQs (hub_neqs_of)."""
     with engine.connect() as conn:
         sent = repo.deliveries_by_notice(conn, ent.id)
         revisions = repo.revisions_of(conn, sent)
@@ -474,7 +476,7 @@ def _plan_digest(engine: Engine, cfg: Config, judge: Judge, ent: Enterprise, sho
     facts = {n.id: judge.facts(n) for n, _ in [*kept, *reminders] + [(a.item.notice, None) for a in amendments]}
     teams = {n.id: propose(n, facts[n.id], judge.pool, co, now=judge_now)
              for n, m in kept if m.verdict == "consortium"}
-    week = leads.week(ent, now, sent, hub_neqs_of(list(judge.rulebook.enterprises))) if leads is not None else WeekLeads()
+    week = leads.week(ent, now, sent, hub) if leads is not None else WeekLeads()
     digest = build_digest(ent, fresh, now, cfg.digest.max_items, reminders, amendments, dict(filtered),
                           extra={"facts": facts, "teams": teams, "contacts": contacts, "leads": week},
                           send_empty=ent.digest_empty or bool(week))
@@ -570,10 +572,13 @@ class _BuyerLeads:
             with self.engine.connect() as conn:
                 self._newest = repo.newest_publication(conn)
                 regions = buyer_regions(())
+                gate = RegionGate(self.judge.profiles)
                 for notice in repo.load_notices(conn):
                     buyer_regions((notice,), regions)
                     text = notice_text(notice)
-                    for ent_id in self.judge.index.candidates(notice, text):
+                    found = self.judge.index.candidates(notice, text)
+                    admitted = gate.admits(notice)
+                    for ent_id in found if admitted is None else found & admitted:
                         sure = lead_trade(notice, self.judge.profiles[ent_id], text)
                         if sure is not None:
                             by_enterprise.setdefault(ent_id, []).append(notice)
@@ -622,12 +627,12 @@ class _BuyerLeads:
             if "lead" in reasons:
                 key, day = stored_lead_key(k), reasons["lead"].astimezone(MONTREAL).date()
                 done[key] = max(done.get(key, day), day)
-        profile = compile_profile(enterprise)
+        profile = self.judge.profiles[enterprise.id] if self._by_enterprise is not None else compile_profile(enterprise)
         texts = self._texts
         sure = self._sure.get(enterprise.id) if self._by_enterprise is not None else None  # lead_trade's answers
         return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub, texts, sure),
                           renewals(history_, self._finals, profile, today, hub, texts, sure),
-                          buyers_to_meet(buyer_leads(history_, enterprise, at, texts=texts, sure=sure), hub, enterprise.max_value),
+                          buyers_to_meet(buyer_leads(history_, profile, at, texts=texts, sure=sure), hub, enterprise.max_value),
                           done, hub,
                           today=today)
 

@@ -237,17 +237,19 @@ def bounded(inner: BinaryIO, limit: int, name: str) -> io.BufferedReader:
 
 # Bytes that are not brackets (deleted to leave the structure) and each bracket's step in depth.
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_SKELETON = bytes(b for b in range(256) if b not in b'[]{}"')  # ... and quotes
+_PARENS = bytes.maketrans(b"[{]}", b"(())")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 class DepthGuard(io.RawIOBase):
     """A file-like for ijson's C object builders (`ijson.items`), where no Python code sees the
     events limit_depth checks while the C code builds a prefix per level: the bytes are scanned
-    first (brackets outside strings, in C: bytes.replace, split, translate, accumulate; about a
-    third of the parse's own time) and handed over only up to the bracket that passes `limit`
-    levels, so the records before it are read; the next read raises TooLarge. `values` counts the
-    top-level arrays and objects closed so far (more than one: JSON lines); `passed` the bytes
-    handed over."""
+    first (brackets outside strings, in C: bytes.replace, translate, split on the few quotes left,
+    pairs of brackets removed in rounds; a sixth of ijson's own time) and handed over only up to
+    the bracket that passes `limit` levels, so the records before it are read; the next read
+    raises TooLarge. `values` counts the top-level arrays and objects closed so far (more than
+    one: JSON lines); `passed` the bytes handed over."""
 
     def __init__(self, inner: BinaryIO, limit: int = MAX_JSON_DEPTH) -> None:
         self._inner, self._limit = inner, limit
@@ -277,11 +279,19 @@ class DepthGuard(io.RawIOBase):
         text = carry + data
         body = text.rstrip(b"\\")  # a run of backslashes at the end is read with what follows it
         self._carry = text[len(body):]
-        parts = body.replace(b"\\\\", b"").replace(b'\\"', b"").split(b'"')  # escapes gone, then strings
-        brackets = b"".join(parts[1::2] if in_string else parts[0::2]).translate(None, _NOT_BRACKETS)
+        # Escapes gone, then every byte but brackets and quotes (a backslash left escapes another
+        # character), then empty strings: most strings hold no bracket, and a pair of adjacent quotes
+        # joins two stretches on the same side of a string. Few quotes are left to split on.
+        if b"\\" in body:
+            body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+        skeleton = body.translate(None, _NOT_SKELETON).replace(b'""', b"")
+        parts = skeleton.split(b'"')
+        brackets = b"".join(parts[1::2] if in_string else parts[0::2]) if len(parts) > 1 else b"" if in_string else skeleton
         if len(parts) % 2 == 0:
             self._in_string = not in_string
         if not brackets:
+            return data
+        if self._fits(brackets, depth):
             return data
         running = list(accumulate(map(_STEP.__getitem__, brackets), initial=depth))
         if max(running) > self._limit:
@@ -290,6 +300,26 @@ class DepthGuard(io.RawIOBase):
         self.values += running.count(0) - (depth == 0)
         self._depth = running[-1]
         return data
+
+    def _fits(self, brackets: bytes, depth: int) -> bool:
+        """True (and the depth moved on) when `brackets`, read from `depth`, can neither pass the
+        limit nor close a top-level value, shown without a step per bracket: innermost pairs are
+        removed in rounds (as many rounds as the chunk's pairs nest), leaving closers then openers;
+        the depth never passes `depth` + rounds + max(0, openers - closers) and never falls below
+        `depth` - closers. False: the chunk is read bracket by bracket (near the limit, at the end
+        of a value)."""
+        rest, rounds = brackets.translate(_PARENS), 0
+        while b"()" in rest:
+            rounds += 1
+            if depth + rounds > self._limit:
+                return False
+            rest = rest.replace(b"()", b"")
+        closers = rest.count(b")")
+        openers = len(rest) - closers
+        if depth - closers <= 0 or depth + rounds + max(0, openers - closers) > self._limit:
+            return False
+        self._depth = depth - closers + openers
+        return True
 
 
 def _first_past(data: bytes, limit: int, depth: int, in_string: bool, escaped: bool) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,43 @@ def test_single_release_is_its_own_compiled_release() -> None:
         when = ocds._stated_at(release)
         assert ocds._notice(release, release, when) == ocds._notice(ocds._merge([release]), release, when), release["ocid"]
     assert len(releases) > 50
+
+
+def _ijson_counts(data: bytes):
+    return ocds._parsed_counts(io.BytesIO(data.removeprefix(ocds.BOM)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ocids_counted_on_the_bytes_are_those_ijson_reads_whatever_the_blocks(seed: int) -> None:
+    """The first pass counts ocids with a regular expression, fed blocks of any size: a key or a
+    value cut between two blocks is counted once, escaped quotes and brackets in strings are no key."""
+    data = _mixed() + b" "
+    data = data.replace(b'"ocid": ', b'"ocid"\n\t :  ', 3)  # JSON's whitespace around the colon
+    expected, _ = _ijson_counts(data)
+    rng, counter, at = random.Random(seed), ocds._OcidCounter(), 0
+    while at < len(data):
+        size = rng.choice([1, 2, 3, 5, 8, 64, 4096])
+        counter.feed(data[at:at + size])
+        at += size
+    counter.feed(b"")
+    assert counter.counts == expected and not counter.escaped and sum(expected.values()) == 13
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_byte_counts_match_ijson_on_real_packages(name: str) -> None:
+    data = (DATA / name).read_bytes().removeprefix(ocds.BOM)
+    assert ocds._package_counts(io.BytesIO(data), name) == _ijson_counts(data)
+
+
+@pytest.mark.parametrize("key, ocid", [("\\u006fcid", "ocds-x-1"), ("ocid", "ocds-\\u0078-1")], ids=["key", "value"])
+def test_escaped_ocid_key_or_value_is_counted_by_ijson(key: str, ocid: str, monkeypatch) -> None:
+    """A key whose letters are escapes, or an ocid with escapes, is counted by ijson (the regular
+    expression would miss it, and a notice would be given before its ocid's last release)."""
+    first = '{"%s": "%s", "id": "1", "date": "2026-01-01T00:00:00Z", "tender": {"title": "Premier titre"}}' % (key, ocid)
+    later = '{"ocid": "ocds-x-1", "id": "2", "date": "2026-02-01T00:00:00Z", "tender": {"title": "Titre révisé"}}'
+    data = ('{"releases": [%s, {"ocid": "ocds-x-2", "tender": {"title": "Autre"}}, %s]}' % (first, later)).encode()
+    counts, _ = ocds._package_counts(io.BytesIO(data), "x.json")
+    assert counts == {"ocds-x-1": 2, "ocds-x-2": 1}
+    items = _items(data)
+    assert [n.title for n in items] == ["Autre", "Titre révisé"]
+    assert items == _items(data, monkeypatch, event_path=True)

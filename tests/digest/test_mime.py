@@ -93,6 +93,18 @@ def test_mail_is_byte_for_byte_the_one_set_content_builds(renderer, coop_digest,
     assert _wire(msg) == _wire(ref)
 
 
+def test_headers_shared_by_mails_are_folded_for_each_policy(renderer, coop_digest, seao):
+    """The fixed headers (sender, date, content types) are one object in every mail of a run, and
+    remember their last folding: written to a file (\\n) and to SMTP (\\r\\n) in turn, each mail
+    stays byte for byte the stdlib's."""
+    first = renderer.render(coop_digest, seao.sender)
+    second = renderer.render(build_digest(seao.coop, [], seao.now, 25, send_empty=True), seao.sender)
+    assert first["From"] is second["From"] and first["Date"] is second["Date"]  # shared: the memo is used
+    for msg in (first, second, first, second):
+        assert _wire(msg) == _wire(stdlib_mail(msg))
+        assert b"\r\n" not in bytes(msg) and b"\n" not in msg.as_bytes(policy=policy.SMTP).replace(b"\r\n", b"")
+
+
 def test_french_typography_is_the_rule_as_first_written():
     """typography() replaces only the space (a literal replacement, cheaper): the same text as the
     first form of the rule, which replaced the space and the mark."""

@@ -241,3 +241,27 @@ def test_a_renewal_dated_by_an_ocds_contract_period(profiles):
     assert (due.basis, due.expected, due.incumbent) == ("contract_end", date(2029, 2, 26), "RECYC-MATELAS INC.")
     assert "2029-02-26" in due.why_fr and "30 mois" in due.why_fr
     assert not [r for r in renewals(notices, [], recup, date(2028, 4, 1)) if r.notice_id == "seao:20170025"]
+
+
+def test_region_gate_admits_exactly_the_profiles_whose_regions_lead_trade_accepts(march_2018, profiles):
+    """The history pass asks RegionGate which profiles work where a notice is delivered, instead of
+    asking lead_trade pair by pair: on real notices and the example profiles (one working anywhere
+    added), the profiles it admits are those the region rule of lead_trade lets through."""
+    from watcher.match.awards import RegionGate
+
+    compiled = {e.id: compile_profile(e) for e in profiles.values()}
+    anywhere = replace(next(iter(profiles.values())), id="anywhere", regions=("*",))
+    compiled["anywhere"] = compile_profile(anywhere)
+    gate = RegionGate(compiled)
+    refused = 0
+    for notice in march_2018:
+        admitted = gate.admits(notice)
+        if not notice.regions:
+            assert admitted is None
+            continue
+        by_rule = {i for i, p in compiled.items()
+                   if p.regions is None or p.regions.intersection(notice.regions)}
+        assert admitted == by_rule
+        assert "anywhere" in admitted
+        refused += len(compiled) - len(admitted)
+    assert refused  # some profiles were kept out somewhere

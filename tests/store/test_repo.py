@@ -138,6 +138,25 @@ def test_delivery_recorded_once(engine):
         assert repo.delivered_notices(conn, "coop-y") == set()
 
 
+def test_deliveries_of_every_reason_of_one_mail_recorded_once(engine):
+    """One mail carries new notices, reminders and leads: recorded in one call, each (notice,
+    reason) once, what was recorded before under that reason kept as it was."""
+    other = dataclasses.replace(NOTICE, id="seao:2")
+    sent = datetime(2019, 11, 30, 8, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        repo.save_notices(conn, [NOTICE, other], "a.xml")
+        repo.record_delivery(conn, "coop-x", [NOTICE.id], "<m1@example.org>", reason="new", now=sent - timedelta(days=7))
+        repo.record_deliveries(conn, "coop-x", {"new": [NOTICE.id, other.id], "reminder": [NOTICE.id], "lead": []},
+                               "<m2@example.org>", now=sent)
+    with engine.connect() as conn:
+        got = repo.deliveries_by_notice(conn, "coop-x")
+        assert repo.delivered_notices(conn, "coop-x") == {NOTICE.id, other.id}
+        assert repo.delivered_notices(conn, "coop-x", "reminder") == {NOTICE.id}
+    assert set(got) == {NOTICE.id, other.id} and set(got[NOTICE.id]) == {"new", "reminder"}
+    assert got[NOTICE.id]["new"].replace(tzinfo=timezone.utc) == sent - timedelta(days=7)  # the first delivery stays
+    assert got[other.id]["new"].replace(tzinfo=timezone.utc) == sent
+
+
 def test_migrations_build_exactly_the_declared_schema(engine):
     """Alembic's autogenerate finds nothing to add: schema.py and the migrations agree."""
     from alembic.autogenerate import compare_metadata

@@ -10,8 +10,9 @@ checked on the bytes first (limits.DepthGuard); other shapes are read event by e
 Several releases of one `ocid` in a file are merged with ocdsmerge, oldest first (by date, then
 release id), so the latest statement wins field by field: one notice per ocid per file; a lone
 release is its own compiled release (ocdsmerge would only drop its `id` and `tag`). The file
-is read twice (first only counting ocids), so a release is held only until the last release of
-its ocid has been read; a stream that cannot seek is first copied to a temporary file.
+is read twice, first as bytes only (nesting checked, ocids counted by a regular expression),
+then parsed once by ijson, so a release is held only until the last release of its ocid has been
+read; a stream that cannot seek is first copied to a temporary file.
 SEAO quirks: UTF-8 BOM; ocid `ocds-ec9k95-<SEAO number>` gives the notice id `seao:<number>` (the
 one the SEAO XML collector uses); the release `date` of tender updates and cancellations is the
 first publication date, the real statement time is the release `id` (a UTC timestamp), so `as_of`
@@ -211,9 +212,10 @@ def _seekable(stream: BinaryIO) -> tuple[BinaryIO, int]:
 
 def _package_counts(stream: BinaryIO, name: str) -> tuple[Counter | None, int | None]:
     """For a single release package: (releases per ocid, the byte where nesting passes the limit or
-    None), read by ijson's C code behind a DepthGuard. (None, None) for any other shape: a first
-    value whose keys before `releases` name `ocid`, `records` or `compiledRelease`, or several
-    values (JSON lines). The stream is left anywhere."""
+    None), the bytes read once behind a DepthGuard, ocids found by a regular expression (no JSON
+    parse: ijson reads the file once, in the second pass). (None, None) for any other shape: a
+    first value whose keys before `releases` name `ocid`, `records` or `compiledRelease`, or
+    several values (JSON lines). The stream is left anywhere."""
     start = stream.tell()
     try:
         events = limit_depth(ijson.parse(PacedJson(stream), buf_size=JSON_BUFFER), name)
@@ -230,14 +232,74 @@ def _package_counts(stream: BinaryIO, name: str) -> tuple[Counter | None, int | 
         return None, None
     stream.seek(start)
     guard = DepthGuard(stream)
-    counts: Counter = Counter()
+    counter = _OcidCounter()
+    try:
+        while counter.feed(guard.read(JSON_BUFFER)):
+            pass
+    except TooLarge:  # reported by the second pass
+        if guard.refused:  # too deep: the second pass reads up to there
+            return counter.counts, start + guard.passed
+    if guard.values > 1:
+        return None, None
+    if counter.escaped:  # an "ocid" key may be written with escapes: counted by ijson instead
+        stream.seek(start)
+        return _parsed_counts(stream)
+    return counter.counts, None
+
+
+def _parsed_counts(stream: BinaryIO) -> tuple[Counter, int | None]:
+    """Releases per ocid as ijson reads them (behind a DepthGuard): for a file whose bytes may
+    spell an `ocid` key with escapes."""
+    start, guard, counts = stream.tell(), DepthGuard(stream), Counter()
     try:
         counts.update(o for o in ijson.items(guard, "releases.item.ocid", multiple_values=True, buf_size=JSON_BUFFER)
                       if isinstance(o, str))
     except (ijson.JSONError, ValueError, TooLarge):  # reported by the second pass
-        if guard.refused:  # too deep: the second pass reads up to there
+        if guard.refused:
             return counts, start + guard.passed
-    return (counts, None) if guard.values <= 1 else (None, None)
+    return counts, None
+
+
+# An "ocid" key and its string value, as JSON writes them (whitespace: space, tab, CR, LF).
+_OCID_KEY = re.compile(rb'"ocid"[ \t\r\n]*:[ \t\r\n]*"([^"\\]*(?:\\.[^"\\]*)*)"', re.S)
+_OCID_CUT = re.compile(rb'"ocid"[ \t\r\n]*(?::[ \t\r\n]*(?:"[^"\\]*(?:\\.[^"\\]*)*\\?)?)?\Z', re.S)  # ... cut by the block's end
+_ESCAPED_LETTER = re.compile(rb"\\u006[349fF]")  # "c", "d", "i" or "o" written \u0063…: a key could hide
+
+
+class _OcidCounter:
+    """Counts the string values of "ocid" keys in JSON bytes fed block by block (a key or value cut
+    between two blocks is read whole). Exact for a release package whose releases alone have an
+    `ocid` (an "ocid" key nested deeper is counted too: its ocid's releases are then merged at the
+    end of the file, as those of a file cut off: the same notice). `escaped`: a key's letters or
+    an ocid may be written with escapes (or not in UTF-8), which only ijson reads as it does."""
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self.escaped = False
+        self._carry = b""
+
+    def feed(self, data: bytes) -> bool:
+        """Count the ocids of `data` (b"": the end); False at the end."""
+        if self.escaped:
+            return bool(data)
+        text = self._carry + data
+        if b"\\" in text and _ESCAPED_LETTER.search(text):
+            self.escaped = True
+        end = 0
+        for match in _OCID_KEY.finditer(text):
+            value, end = match[1], match.end()
+            if b"\\" in value:  # an escape in an ocid: decoded as ijson decodes it, by ijson
+                self.escaped = True
+                continue
+            try:
+                self.counts[value.decode()] += 1
+            except UnicodeDecodeError:  # ijson stops there (or reads it its own way): let it count
+                self.escaped = True
+        cut = text.rfind(b'"ocid"', end)
+        if cut < 0 or not _OCID_CUT.match(text, cut):
+            cut = max(end, len(text) - 5)  # b'"ocid' or b'\\u006' may begin in the last 5 bytes
+        self._carry = text[cut:]
+        return bool(data)
 
 
 def _package_releases(stream: BinaryIO, refused_at: int | None) -> Iterator[tuple[str, dict]]:
@@ -312,21 +374,29 @@ def _stated_at(release: dict) -> datetime | None:
     """The release date; for SEAO, the later of it and the release id (a UTC timestamp)."""
     when, rid = when_of(release.get("date")), str(release.get("id") or "")
     if _STAMP.fullmatch(rid) and str(release.get("ocid") or "").startswith(SEAO_PREFIX):
-        # fixed widths, as strptime("%Y%m%d%H%M%S") reads 14 digits, without its cost
-        stamp = datetime(int(rid[:4]), int(rid[4:6]), int(rid[6:8]), int(rid[8:10]), int(rid[10:12]), int(rid[12:]),
-                         tzinfo=timezone.utc)
+        stamp = _stamp(rid)
         when = max(when, stamp) if when else stamp
     return when
+
+
+def _stamp(rid: str) -> datetime:
+    """A 14-digit UTC timestamp read at fixed widths, as strptime("%Y%m%d%H%M%S") would, without its
+    cost: by fromisoformat in C; a date it refuses goes through the constructor, whose error is raised."""
+    try:
+        return datetime.fromisoformat(f"{rid[:8]}T{rid[8:]}+00:00")
+    except ValueError:
+        return datetime(int(rid[:4]), int(rid[4:6]), int(rid[6:8]), int(rid[8:10]), int(rid[10:12]), int(rid[12:]),
+                        tzinfo=timezone.utc)
 
 
 def _convert(name: str, label: str, releases: list[dict]) -> Notice | ParseError:
     """One notice from the releases of one ocid: merged oldest first, the last one's tags. Each
     release's time is read once (it orders them and gives the notice's as_of)."""
-    times = [_stated_at(r) for r in releases]
-    order = sorted(range(len(releases)), key=lambda i: (times[i] or _EARLIEST, str(releases[i].get("id") or "")))
-    releases = [releases[i] for i in order]
-    as_of = max((t for t in times if t), default=None)
-    try:
+    try:  # a release whose time cannot be read (an id that is no real time) fails its notice, not the file
+        times = [_stated_at(r) for r in releases]
+        order = sorted(range(len(releases)), key=lambda i: (times[i] or _EARLIEST, str(releases[i].get("id") or "")))
+        releases = [releases[i] for i in order]
+        as_of = max((t for t in times if t), default=None)
         compiled = _merge(releases) if len(releases) > 1 else releases[0]
         return _notice(compiled, releases[-1], as_of)
     except (OCDSMergeError, TypeError, ValueError, AttributeError) as exc:
@@ -353,7 +423,11 @@ def _amount(value: Any) -> float | None:
 
 
 def _ci(mapping: dict, key: str) -> Any:
-    return next((v for k, v in mapping.items() if str(k).lower() == key), None)
+    """The value of the first key that is `key` in any case (`key` in lower case)."""
+    for k, v in mapping.items():
+        if k == key or str(k).lower() == key:
+            return v
+    return None
 
 
 _FO = re.compile(r"^FO-(\d{10})$")
@@ -364,12 +438,20 @@ _CATEGORY = re.compile(r"[A-Z]{1,3}\d{1,2}")
 
 def _neq(party: dict, ref: dict) -> str | None:
     """details.neq (any case), an identifier whose scheme says NEQ, or the SEAO party id FO-<NEQ>."""
-    found = [_ci(_d(h.get("details")), "neq") for h in (party, ref)]
-    ids = [_d(h.get("identifier")) for h in (party, ref)]
-    found += [i.get("id") for i in ids if "NEQ" in str(i.get("scheme"))]
-    found += _FO.findall(str(ref.get("id") or party.get("id") or ""))
-    values = (str(x or "").strip() for x in found)
-    return next((v for v in values if _NEQ.fullmatch(v) and v != "1234567890"), None)  # SEAO placeholder
+    for holder in (party, ref):  # the first good one, in this order (most often the first)
+        details = holder.get("details")
+        if isinstance(details, dict) and (v := _good_neq(_ci(details, "neq"))):
+            return v
+    for holder in (party, ref):
+        ident = holder.get("identifier")
+        if isinstance(ident, dict) and "NEQ" in str(ident.get("scheme")) and (v := _good_neq(ident.get("id"))):
+            return v
+    return next((v for v in map(_good_neq, _FO.findall(str(ref.get("id") or party.get("id") or ""))) if v), None)
+
+
+def _good_neq(value: Any) -> str | None:
+    v = str(value or "").strip()
+    return v if _NEQ.fullmatch(v) and v != "1234567890" else None  # SEAO's placeholder
 
 
 def _method(tender: dict) -> str:
@@ -390,7 +472,8 @@ def _bidders(release: dict, parties: dict[str, dict], currency: str) -> tuple[tu
     Amounts in another currency than the notice's are left out (not converted, not mislabelled)."""
     bids: dict[str, float | None] = {}
     refs: list[dict] = []
-    for bid in map(_d, _l(release.get("bids")) + _l(_d(release.get("bids")).get("details"))):
+    given = release.get("bids")  # SEAO: mostly none (a falsy value holds no bid either)
+    for bid in map(_d, _l(given) + _l(_d(given).get("details")) if given else ()):
         for ref in [_d(t) for t in _l(bid.get("tenderers"))] or ([{"id": bid["id"]}] if bid.get("id") else []):
             bids[str(ref.get("id"))] = _amount(fields.in_currency(bid.get("value"), currency))
             refs.append(ref)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import re
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -113,12 +113,25 @@ def codes(release: dict) -> tuple[Code, ...]:
     found = [d(tender.get("classification"))]
     for item in map(d, lst(tender.get("items"))):
         found += [d(item.get("classification"))] + [d(c) for c in lst(item.get("additionalClassifications"))]
-    out = []
+    out: dict[tuple[str, str, str], None] = {}  # deduplicated as plain tuples: a Code hashes in Python
     for c in found:
-        ident = " ".join(str(c.get("id") if c.get("id") is not None else "").split())
-        if ident:
-            out.append(Code(_scheme(c.get("scheme")) or "?", ident, text(c, "description")))
-    return tuple(dict.fromkeys(out))
+        if c:
+            ident = c.get("id")
+            ident = " ".join(str(ident if ident is not None else "").split())
+            if ident:
+                out[(_scheme(c.get("scheme")) or "?", ident, text(c, "description"))] = None
+    return tuple(map(_code, out))
+
+
+@lru_cache(maxsize=4096)
+def _remembered_code(key: tuple[str, str, str]) -> Code:
+    return Code(*key)
+
+
+def _code(key: tuple[str, str, str]) -> Code:
+    """One Code per distinct classification (frozen: shared by every notice that states it); long
+    labels are not remembered (a hostile file's 4,096 long labels would fill memory)."""
+    return _remembered_code(key) if len(key[1]) + len(key[2]) <= 400 else Code(*key)
 
 
 def contacts(*holders: dict) -> tuple[Contact, ...]:
@@ -169,10 +182,14 @@ def contract_period(release: dict) -> tuple[date | None, date | None]:
     end of those not cancelled: a contractTermination states the real end), else the awards'
     `contractPeriod`, else the tender's; an end from `startDate` + `durationInDays` when only those
     are given. Renewal forecasts date the next purchase from it (match/awards.forecast)."""
-    contracts = [d(c) for c in lst(release.get("contracts")) if str(d(c).get("status") or "") != "cancelled"]
-    awards = [d(a) for a in lst(release.get("awards")) if str(d(a).get("status") or "") not in ("cancelled", "unsuccessful")]
-    for periods in ([d(c.get("period")) for c in contracts], [d(a.get("contractPeriod")) for a in awards],
-                    [d(d(release.get("tender")).get("contractPeriod"))]):
+    contracts, awards = release.get("contracts"), release.get("awards")  # often none: no list built
+    for periods in ([d(c.get("period")) for c in map(d, lst(contracts)) if str(c.get("status") or "") != "cancelled"]
+                    if contracts else (),
+                    [d(a.get("contractPeriod")) for a in map(d, lst(awards))
+                     if str(a.get("status") or "") not in ("cancelled", "unsuccessful")] if awards else (),
+                    (d(d(release.get("tender")).get("contractPeriod")),)):
+        if not any(periods):  # an empty period states nothing
+            continue
         starts = [x for p in periods if (x := _day(p.get("startDate")))]
         ends = [x for p in periods if (x := _day(p.get("endDate")))]
         if not ends and starts:

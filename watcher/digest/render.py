@@ -48,6 +48,23 @@ class _OneLineHeader(UnstructuredHeader):
         return f"{self.name}: {self}{policy.linesep}"
 
 
+class _FoldedOnce:
+    """A header that remembers how it was last folded, and for which policy: the fixed headers
+    (sender, date, content types) are one object shared by every mail of a run, and folding is a
+    third of writing a mail out (aiosmtplib flattens each with email.policy.SMTP)."""
+
+    def fold(self, *, policy) -> str:
+        memo = self.__dict__.get("_folded")
+        if memo is not None and memo[0] is policy:
+            return memo[1]
+        folded = super().fold(policy=policy)  # type: ignore[misc]
+        self.__dict__["_folded"] = (policy, folded)
+        return folded
+
+    def __getstate__(self) -> dict:  # a copy or a pickle carries the header, not the memo
+        return {k: v for k, v in self.__dict__.items() if k != "_folded"}
+
+
 class _Registry(HeaderRegistry):
     """The stdlib's registry builds a new header class for every header it parses (a tenth of
     rendering, issue 16); one class per header name is enough, since the classes hold no state."""
@@ -64,7 +81,8 @@ class _Registry(HeaderRegistry):
         key = name.lower()
         cls = self._classes.get(key)
         if cls is None:
-            cls = self._classes[key] = super().__getitem__(name)
+            base = super().__getitem__(name)
+            cls = self._classes[key] = type(base.__name__, (_FoldedOnce, base), {})
         return cls
 
 

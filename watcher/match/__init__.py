@@ -23,11 +23,11 @@ from pathlib import Path
 
 from ..codes import METHOD_LABELS, REGIONS
 from ..models import Enterprise, Match, Notice, Reason
-from ..text import term, terms
-from .evidence import NoticeText, find, procurement_words, read_notice
+from ..text import terms
+from .evidence import NoticeText, find, read_notice
 from .text import Phrase, normalize
 
-__all__ = ["Profile", "capability", "compile_profile", "match_notice", "match_all", "notice_text", "region_check",
+__all__ = ["Profile", "as_profile", "capability", "capability_level", "capability_score", "compile_profile", "match_notice", "match_all", "notice_text", "region_check",
            "NATURE_LABELS", "MATCHER_VERSION"]
 
 NATURE_LABELS = {"goods": ("des biens", "goods"), "services": ("des services", "services"),
@@ -71,6 +71,11 @@ def _code(code: str) -> str:
     while len(code) > 2 and code.endswith("00") and len(code) % 2 == 0:
         code = code[:-2]
     return code
+
+
+def as_profile(enterprise: Enterprise | Profile) -> Profile:
+    """The profile compiled, unless it already is (a run compiles each once: Judge.profiles)."""
+    return enterprise if isinstance(enterprise, Profile) else compile_profile(enterprise)
 
 
 def compile_profile(enterprise: Enterprise) -> Profile:
@@ -140,70 +145,111 @@ def unspsc_hits(profile: Profile, notice: Notice) -> list[tuple[str, str, float]
     return out
 
 
+@dataclass(frozen=True)
+class _Evidence:
+    """What the capability test found, and its outcome, before any reason is worded: a history pass
+    asks only the outcome, for a million pairs."""
+
+    outcome: str  # "ok", "weak" (to check), or why not: "other_trade", "code_only", "nature", "description", "category", "none"
+    score: float
+    hits: list
+    codes: list
+    cat_hits: list
+
+
+def _evidence(notice: Notice, profile: Profile, text: NoticeText) -> _Evidence:
+    ent = profile.enterprise
+    hits = find(text, profile.keywords)
+    codes = unspsc_hits(profile, notice) if notice.unspsc or notice.codes else []
+    cat_hits = list(profile.categories.intersection(notice.categories)) if notice.categories else []
+    category_only_profile = not ent.keywords and not ent.unspsc and not ent.codes
+    desc_hits = sum(h.where == "description" for h in hits) if hits else 0
+    title_hits = len(hits) > desc_hits
+    if text.other_trade and not title_hits and ent.keywords:  # a profile of codes or categories only has no words to compare
+        # The title asks for another trade's work (construction, snow removal…): codes or words of
+        # the description do not make it ours.
+        return _Evidence("other_trade", 0.0, hits, codes, cat_hits)
+    shares_words = not text.head_terms.isdisjoint(profile.vocabulary)  # « Contrat d'entretien » and « entretien ménager »
+    if not hits and (codes or cat_hits) and text.informative and profile.keywords and not shares_words:
+        # A code alone, while the title says in words what is bought and none of them is the profile's
+        # words: the code was chosen wide (on the dev labels, 13 of 18 such pairs were another trade).
+        return _Evidence("code_only", 0.0, hits, codes, cat_hits)
+    capable = bool(title_hits or desc_hits >= 2 or codes or (cat_hits and category_only_profile))
+    nature = notice.nature if notice.nature in NATURE_LABELS else None
+    if capable and nature and profile.sells is not None and nature not in profile.sells:
+        return _Evidence("nature", 0.0, hits, codes, cat_hits)
+    if capable:
+        # Strong: the title says it; or the profile speaks in codes only and the notice has its code
+        # (not only the parent); or the category of a category-only profile. A code or a description
+        # alone for a profile that has words is weak: to check.
+        weak = not (title_hits or desc_hits >= 2
+                    or not ent.keywords and codes
+                    or shares_words and any(w >= 0.4 for *_, w in codes)
+                    or cat_hits and category_only_profile)
+        score = 0.0
+        if title_hits:
+            title_weights = [h.weight for h in hits if h.where != "description"]
+            score += min(0.7, 0.5 * max(title_weights) + 0.1 * (len(title_weights) - 1) + 0.1)
+        score += min(0.3, 0.15 * desc_hits)
+        if codes:
+            score += max(w for *_, w in codes) * 0.5
+        if cat_hits:
+            score += 0.2 if category_only_profile else 0.05
+        return _Evidence("weak" if weak else "ok", min(1.0, score), hits, codes, cat_hits)
+    return _Evidence("description" if desc_hits else "category" if cat_hits else "none", 0.0, hits, codes, cat_hits)
+
+
+def capability_level(notice: Notice, profile: Profile, text: str | None = None) -> str:
+    """The capability reason's level without its wording: "" (sure), "check" (weak evidence) or "no"."""
+    text = text if isinstance(text, NoticeText) else notice_text(notice)
+    outcome = _evidence(notice, profile, text).outcome
+    return "" if outcome == "ok" else "check" if outcome == "weak" else "no"
+
+
+def capability_score(notice: Notice, profile: Profile, text: str | None = None) -> float:
+    """The capability score alone (0..1), for a verdict that has the reason already."""
+    return _evidence(notice, profile, text if isinstance(text, NoticeText) else notice_text(notice)).score
+
+
 def capability(notice: Notice, profile: Profile, text: str | None = None) -> tuple[float, Reason]:
     """Does the notice ask for what the enterprise sells? Score 0..1 from the evidence, and the reason.
 
     The reason's level is "check" when the only evidence is weak (a parent code, a description)."""
-    ent = profile.enterprise
     text = text if isinstance(text, NoticeText) else notice_text(notice)
-    hits = find(text, profile.keywords)
-    codes = unspsc_hits(profile, notice)
-    cat_hits = sorted(profile.categories.intersection(notice.categories))
-    category_only_profile = not ent.keywords and not ent.unspsc and not ent.codes
-    title_hits = [h for h in hits if h.where != "description"]
-    desc_hits = [h for h in hits if h.where == "description"]
-    score = 0.0
-    if title_hits:
-        score += min(0.7, 0.5 * max(h.weight for h in title_hits) + 0.1 * (len(title_hits) - 1) + 0.1)
-    score += min(0.3, 0.15 * len(desc_hits))
-    if codes:
-        score += max(w for *_, w in codes) * 0.5
-    if cat_hits:
-        score += 0.2 if category_only_profile else 0.05
+    ev = _evidence(notice, profile, text)
+    hits, codes, cat_hits = ev.hits, ev.codes, sorted(ev.cat_hits)
     found = [f"« {h.phrase} » ({_where(h.where)[0]})" for h in hits] + \
         [_code_label(p, n, "fr") for p, n, _ in codes] + \
         [f"catégorie {c}" for c in cat_hits]
     found_en = [f'"{h.phrase}" ({_where(h.where)[1]})' for h in hits] + \
         [_code_label(p, n, "en") for p, n, _ in codes] + \
         [f"category {c}" for c in cat_hits]
-    another = sorted(set(text.other_trade))
-    if another and not title_hits and ent.keywords:  # a profile of codes or categories only has no words to compare
-        # The title asks for another trade's work (construction, snow removal…): codes or words of
-        # the description do not make it ours.
+    if ev.outcome == "other_trade":
+        another = sorted(set(text.other_trade))
         return 0.0, Reason("capability", False, "l'avis demande d'abord un autre métier : « " + " ".join(another) + " »",
                            "the notice first asks for another trade's work: \"" + " ".join(another) + "\"",
                            level="no")
-    head_terms = {term(w) for w in text.head_words} - procurement_words()
-    shares_words = bool(head_terms & profile.vocabulary)  # « Contrat d'entretien » and « entretien ménager »
-    if not hits and (codes or cat_hits) and text.informative and profile.keywords and not shares_words:
-        # A code alone, while the title says in words what is bought and none of them is the profile's
-        # words: the code was chosen wide (on the dev labels, 13 of 18 such pairs were another trade).
+    if ev.outcome == "code_only":
         words_fr = " ".join(text.head_words)
         return 0.0, Reason("capability", False, f"code {', '.join(found)} seulement ; le titre demande « {words_fr} »",
                            f"code {', '.join(found_en)} only; the title asks for \"{words_fr}\"", level="no")
-    capable = bool(title_hits or len(desc_hits) >= 2 or codes or (cat_hits and category_only_profile))
-    nature = notice.nature if notice.nature in NATURE_LABELS else None
-    if capable and nature and profile.sells is not None and nature not in profile.sells:
+    if ev.outcome == "nature":
+        nature = notice.nature
         sold = ", ".join(NATURE_LABELS[s][0] for s in sorted(profile.sells) if s in NATURE_LABELS)
         sold_en = ", ".join(NATURE_LABELS[s][1] for s in sorted(profile.sells) if s in NATURE_LABELS)
         return 0.0, Reason("capability", False, f"l'avis achète {NATURE_LABELS[nature][0]}, vous vendez {sold} ({', '.join(found)})",
                            f"the notice buys {NATURE_LABELS[nature][1]}, you sell {sold_en} ({', '.join(found_en)})", level="no")
-    if capable:
-        # Strong: the title says it; or the profile speaks in codes only and the notice has its code
-        # (not only the parent); or the category of a category-only profile. A code or a description
-        # alone for a profile that has words is weak: to check.
-        weak = not (title_hits or len(desc_hits) >= 2
-                    or not ent.keywords and codes
-                    or shares_words and any(w >= 0.4 for *_, w in codes)
-                    or cat_hits and category_only_profile)
-        return min(1.0, score), Reason("capability", not weak, "correspond : " + ", ".join(found) +
-                                       (" — indice faible, à vérifier" if weak else ""),
-                                       "matches: " + ", ".join(found_en) + (" — weak evidence, to check" if weak else ""),
-                                       level="check" if weak else "")
-    if desc_hits:
-        return 0.0, Reason("capability", False, f"« {desc_hits[0].phrase} » dans la description seulement, pas dans l'objet",
-                           f'"{desc_hits[0].phrase}" in the description only, not in what is bought', level="no")
-    if cat_hits:
+    if ev.outcome in ("ok", "weak"):
+        weak = ev.outcome == "weak"
+        return ev.score, Reason("capability", not weak, "correspond : " + ", ".join(found) +
+                                (" — indice faible, à vérifier" if weak else ""),
+                                "matches: " + ", ".join(found_en) + (" — weak evidence, to check" if weak else ""),
+                                level="check" if weak else "")
+    if ev.outcome == "description":
+        desc = next(h for h in hits if h.where == "description")
+        return 0.0, Reason("capability", False, f"« {desc.phrase} » dans la description seulement, pas dans l'objet",
+                           f'"{desc.phrase}" in the description only, not in what is bought', level="no")
+    if ev.outcome == "category":
         return 0.0, Reason("capability", False, f"catégorie {', '.join(cat_hits)} seulement, aucun mot-clé ni code UNSPSC",
                            f"category {', '.join(cat_hits)} only, no keyword or UNSPSC code", level="no")
     return 0.0, Reason("capability", False, "aucun mot-clé, code UNSPSC ni catégorie du profil",

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..models import Enterprise, Notice
-from . import capability, compile_profile, notice_text
+from . import Profile, as_profile, capability, notice_text
 from .evidence import supplier_trade
 from .suggest import GENERIC_WORDS, STOP_WORDS, latest_versions, notice_date, title_words
 from .text import normalize
@@ -100,7 +100,9 @@ def _money(value: float) -> str:
     return f"{value:,.0f} $".replace(",", " ")
 
 
+@lru_cache(maxsize=50_000)
 def _content(title: str) -> frozenset[str]:
+    """A title's content words; cached, as a digest run groups the same purchases for each enterprise."""
     return frozenset(w for w, _ in title_words(title) if len(w) > 2 and w not in STOP_WORDS and w not in GENERIC_WORDS)
 
 
@@ -177,11 +179,12 @@ def _recurring(series: list[tuple[date, Notice]], today: date) -> Recurring | No
 def _incumbents(notices: list[Notice]) -> tuple[Incumbent, ...]:
     """Winners by NEQ; a row without NEQ joins the NEQ its name has elsewhere (SEAO often omits it)."""
     rows = [b for n in notices for b in n.bidders if b.winner]
-    neq_of = {normalize(b.name): b.neq for b in rows if b.neq}
+    _firm_key = buyer_name_key  # a firm's name keyed as a buyer's (normalised, cached): the same firms win again and again
+    neq_of = {_firm_key(b.name): b.neq for b in rows if b.neq}
     wins: dict[str, list[tuple[str, str | None, float]]] = defaultdict(list)
     for b in rows:
-        neq = b.neq or neq_of.get(normalize(b.name))
-        wins[neq or normalize(b.name)].append((b.name.strip(), neq, b.contract_amount or 0.0))
+        neq = b.neq or neq_of.get(_firm_key(b.name))
+        wins[neq or _firm_key(b.name)].append((b.name.strip(), neq, b.contract_amount or 0.0))
     out = [Incumbent(Counter(r[0] for r in rows).most_common(1)[0][0], rows[0][1], len(rows), sum(r[2] for r in rows))
            for rows in wins.values()]
     return tuple(sorted(out, key=lambda i: (-i.wins, -i.amount, i.name)))
@@ -229,14 +232,15 @@ def _lead(buyer: str, purchases: list[tuple[date, Notice]], enterprise: Enterpri
     )
 
 
-def buyer_leads(history: Iterable[Notice], enterprise: Enterprise, now: datetime, years: int = 3,
+def buyer_leads(history: Iterable[Notice], enterprise: Enterprise | Profile, now: datetime, years: int = 3,
                 texts: dict | None = None, sure: Mapping[str, bool] | None = None) -> list[BuyerLead]:
     """Buyers that bought what the enterprise sells in the last `years` years, best lead first.
 
     A purchase counts when the matcher's capability test passes, no excluded phrase appears and it
     was delivered in one of the enterprise's regions (unknown region counts, as in matching).
     """
-    profile = compile_profile(enterprise)
+    profile = as_profile(enterprise)
+    enterprise = profile.enterprise
     today = now.date()
     start = date(today.year - years, today.month, min(today.day, 28))
     by_buyer: dict[str, list[tuple[date, Notice]]] = defaultdict(list)

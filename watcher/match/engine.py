@@ -21,7 +21,6 @@ from . import Profile, compile_profile, notice_text
 from . import _code as unspsc_levels
 from .consortia import Pool, propose
 from .requirements import Requirements, extract
-from .text import Phrase
 from .verdict import PLACEHOLDER_AMOUNT, Facts, judge, notice_facts
 
 __all__ = ["AwardHistory", "Judge", "Rulebook", "source_text"]
@@ -88,12 +87,15 @@ class CandidateIndex:
     notice, or (for a profile with neither) one of its SEAO categories. So: keywords indexed by
     their first word (one dictionary lookup per distinct word of the notice, prefix keywords by
     the prefix), UNSPSC prefixes by value (7 lookups per code), categories of category-only
-    profiles by code. Only candidates are then judged in full; every other enterprise fails
-    capability, which tests/match/test_index.py checks against the full loop on real notices."""
+    profiles by code. Profiles share phrases (« entretien ménager »): each distinct phrase is looked
+    for once a notice, with the set of enterprises that wrote it. Only candidates are then judged in
+    full; every other enterprise fails capability, which tests/match/test_index.py checks against
+    the full loop on real notices."""
 
     def __init__(self, profiles: Iterable[Profile]) -> None:
-        self.words: dict[str, list[tuple[Phrase, str]]] = {}
-        self.prefix_words: dict[str, list[tuple[Phrase, str]]] = {}
+        # first term -> {Phrase.needle: enterprise ids}: a multi-word phrase or a whole word
+        self.words: dict[str, dict[str, set[str]]] = {}
+        self.prefix_words: dict[str, set[str]] = {}  # a one-word prefix ("recycl*") -> enterprise ids
         self.unspsc: dict[str, set[str]] = {}
         self.unspsc_parent: dict[str, set[str]] = {}
         self.schemes: dict[tuple[str, str], set[str]] = {}  # ("CPV", "9091") -> enterprise ids
@@ -103,9 +105,9 @@ class CandidateIndex:
             for phrase in p.keywords:
                 first = phrase.norm.split(" ", 1)[0]
                 if phrase.prefix and " " not in phrase.norm:
-                    self.prefix_words.setdefault(first, []).append((phrase, ent.id))
+                    self.prefix_words.setdefault(first, set()).add(ent.id)
                 elif first:
-                    self.words.setdefault(first, []).append((phrase, ent.id))
+                    self.words.setdefault(first, {}).setdefault(phrase.needle, set()).add(ent.id)
             for code in p.unspsc:  # cut to its levels: "76111500" -> "761115"
                 self.unspsc.setdefault(code, set()).add(ent.id)
                 if len(code) > 2:  # a notice coded one level above the profile's code is evidence too
@@ -120,12 +122,12 @@ class CandidateIndex:
     def candidates(self, notice: Notice, text: str) -> set[str]:
         found: set[str] = set()
         for word in set(text.split()):
-            for phrase, ent_id in self.words.get(word, ()):
-                if ent_id not in found and phrase.found_in(text):
-                    found.add(ent_id)
+            for needle, ids in self.words.get(word, {}).items():
+                if needle in text:
+                    found |= ids
             for length in self.prefix_lengths:
                 if length <= len(word):
-                    found.update(ent_id for _, ent_id in self.prefix_words.get(word[:length], ()))
+                    found |= self.prefix_words.get(word[:length], set())
         for raw in notice.unspsc:
             code = unspsc_levels(raw)
             for length in range(2, len(code) + 1):

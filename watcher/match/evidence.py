@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
 from ..text import STOPWORDS, fold, known_word, term, words
 from .text import Phrase
@@ -89,13 +89,21 @@ def supplier_trade_words() -> frozenset[str]:
 def supplier_trade(names: Iterable[str]) -> str | None:
     """The other trade every one of these suppliers names in its firm name, if they all do (the
     word found in the first); None when any supplier does not, or there is none."""
-    found, trade = None, supplier_trade_words()
+    found = None
     for name in names:
-        hit = next((w for w in words(name) if term(w) in trade), None)
+        hit = _firm_trade(name)
         if hit is None:
             return None
         found = found or hit
     return found
+
+
+@lru_cache(maxsize=50_000)
+def _firm_trade(name: str) -> str | None:
+    """The first word of a firm's name that names another trade: the same firms win again and
+    again, and a digest run asks for each of their wins once per enterprise (bounded cache)."""
+    trade = supplier_trade_words()
+    return next((w for w in words(name) if term(w) in trade), None)
 
 
 _PREPOSITIONS = frozenset({"de", "des", "du", "d", "pour", "a", "au", "aux", "sur", "dans", "chez", "avec",
@@ -133,6 +141,17 @@ class NoticeText(str):
         self.title_chunks, self.object_line, self.other_trade = title_chunks, object_line, other_trade
         self.head_words, self.informative = head_words, informative
         return self
+
+    @cached_property
+    def segments(self) -> tuple[tuple[list[str], list[str]], ...]:
+        """Each title segment's terms and the role of each term: what `find` walks, built once a
+        notice rather than once a (phrase, profile) pair."""
+        return tuple(([t for c in seg for t in c.terms], [c.role for c in seg for _ in c.terms]) for seg in self.title_chunks)
+
+    @cached_property
+    def head_terms(self) -> frozenset[str]:
+        """The title head's terms past procurement words: what a profile's vocabulary is compared with."""
+        return frozenset(term(w) for w in self.head_words) - procurement_words()
 
 
 @dataclass(frozen=True)
@@ -245,11 +264,11 @@ def find(text: NoticeText, phrases: Iterable[Phrase]) -> list[Hit]:
     hits: list[Hit] = []
     another = another_trade()
     for p in phrases:
+        if not p.found_in(text):
+            continue  # nowhere in the term line, which holds the title's terms in order and the object line
         best: Hit | None = None
         own_trade = any(t in another for t in p.terms)  # a renovation co-op's « rénovation » is its trade
-        for seg in text.title_chunks:
-            seq = [t for c in seg for t in c.terms]
-            roles = [c.role for c in seg for _ in c.terms]
+        for seq, roles in text.segments:
             for i in p.positions(seq):
                 end_role = roles[min(i + len(p.terms), len(roles)) - 1]
                 role = roles[i]

@@ -32,12 +32,12 @@ class Phrase:
         else:
             self.norm = " ".join(terms(text))
         self.terms = tuple(self.norm.split())
+        # what a term line holds where the phrase is: a prefix has no closing boundary
+        self.needle = " " + self.norm + ("" if self.prefix else " ")
 
     def found_in(self, line: str) -> bool:
         """`line` is a term line (normalize / term_line)."""
-        if not self.norm:
-            return False
-        return (" " + self.norm + ("" if self.prefix else " ")) in line
+        return bool(self.norm) and self.needle in line
 
     def positions(self, seq: list[str]) -> list[int]:
         """Where the phrase starts in a list of terms."""

@@ -28,7 +28,7 @@ from ..codes import awarded_without_call
 from ..models import Enterprise, Match, Notice, Reason
 from ..money import BASE, Rates, convert
 from ..rules.thresholds import Thresholds, buyer_type
-from . import Profile, capability, compile_profile, match_notice, notice_text
+from . import Profile, capability_score, compile_profile, match_notice, notice_text
 
 MONTREAL = ZoneInfo("America/Montreal")
 STRETCH_VALUE = 1.25  # a contract up to 25 % above capacity is a stretch, beyond it a team's job
@@ -250,7 +250,7 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
                              f"already awarded without an open call on SEAO ({notice.notice_type}): "
                              "a buyer lead, not a call for bids", "no"))
     capable = all(r.ok or r.level == "check" for r in reasons)
-    raw_score = capability(notice, profile, text)[0]
+    raw_score = capability_score(notice, profile, text)
     value = facts.value
 
     # Value vs capacity.

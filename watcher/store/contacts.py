@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from ..models import Notice
 from .schema import buyer_contact_changes, buyer_contacts
@@ -99,21 +99,26 @@ def contacts_of(conn: Connection, keys: Iterable[str]) -> dict[str, list[KnownCo
 
 def latest_contact_by_name(conn: Connection, buyer_names: Iterable[str]) -> dict[str, KnownContact]:
     """{buyer name: its most recently seen contact}, for views that know buyers by name only
-    (`watcher buyers`, digests); a buyer stored under its id is found through its name too."""
-    names = {n for n in buyer_names if n}
-    folded = {fold(n): n for n in names}
+    (`watcher buyers`, digests); a buyer stored under its id is found through its name too. One
+    query a few hundred names (a digest asks for a few, 10,000 times a run)."""
+    names = sorted({n for n in buyer_names if n})
     out: dict[str, KnownContact] = {}
-    by_key = contacts_of(conn, [f"name:{f}" for f in folded])
-    for f, name in folded.items():
-        if by_key.get(f"name:{f}"):
-            out[name] = by_key[f"name:{f}"][0]
-    missing = [n for n in names if n not in out]
-    for start in range(0, len(missing), 1000):
-        query = (select(buyer_contacts).where(buyer_contacts.c.buyer_name.in_(missing[start:start + 1000]))
+    for start in range(0, len(names), 500):
+        chunk = names[start:start + 500]
+        keys = {f"name:{fold(n)}" for n in chunk}
+        query = (select(buyer_contacts).where(or_(buyer_contacts.c.buyer_key.in_(sorted(keys)), buyer_contacts.c.buyer_name.in_(chunk)))
                  .order_by(buyer_contacts.c.last_seen.desc(), buyer_contacts.c.id.desc()))
-        for r in conn.execute(query):
-            out.setdefault(r.buyer_name, KnownContact(r.buyer_key, r.buyer_name, r.name, r.email, r.phone,
-                                                      r.first_seen, r.last_seen, r.notice_id))
+        by_key: dict[str, KnownContact] = {}
+        by_name: dict[str, KnownContact] = {}
+        for r in conn.execute(query):  # latest first: the first row of a key or a name is its current contact
+            contact = KnownContact(r.buyer_key, r.buyer_name, r.name, r.email, r.phone, r.first_seen, r.last_seen, r.notice_id)
+            if r.buyer_key in keys:
+                by_key.setdefault(r.buyer_key, contact)
+            by_name.setdefault(r.buyer_name, contact)
+        for name in chunk:  # the buyer's own key first, else any buyer stored under that exact name
+            found = by_key.get(f"name:{fold(name)}") or by_name.get(name)
+            if found is not None:
+                out[name] = found
     return out
 
 

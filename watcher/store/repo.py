@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
@@ -391,10 +391,21 @@ def delivered_notices(conn: Connection, enterprise_id: str, reason: str = "new")
 def record_delivery(conn: Connection, enterprise_id: str, notice_ids: Iterable[str], message_id: str | None,
                     reason: str = "new", now: datetime | None = None) -> None:
     """Remember that these notices reached this enterprise, so they are never sent again."""
+    record_deliveries(conn, enterprise_id, {reason: notice_ids}, message_id, now)
+
+
+def record_deliveries(conn: Connection, enterprise_id: str, by_reason: Mapping[str, Iterable[str]], message_id: str | None,
+                      now: datetime | None = None) -> None:
+    """record_delivery for every reason one mail carried, in one query and one insert (a digest
+    carries new notices, reminders, leads and amendments: 10,000 digests made 60,000 statements)."""
     now = now or datetime.now(timezone.utc)
-    already = delivered_notices(conn, enterprise_id, reason)
+    wanted = {reason: ids for reason, ids in ((r, list(i)) for r, i in by_reason.items()) if ids}
+    if not wanted:
+        return
+    already = set(conn.execute(select(deliveries.c.notice_id, deliveries.c.reason)
+                               .where(deliveries.c.enterprise_id == enterprise_id, deliveries.c.reason.in_(sorted(wanted)))))
     rows = [dict(enterprise_id=enterprise_id, notice_id=n, reason=reason, sent_at=now, message_id=message_id)
-            for n in notice_ids if n not in already]
+            for reason, ids in wanted.items() for n in ids if (n, reason) not in already]
     if rows:
         conn.execute(insert(deliveries), rows)
 

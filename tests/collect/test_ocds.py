@@ -166,6 +166,20 @@ def test_bad_release_is_reported_and_parsing_goes_on() -> None:
     assert isinstance(empty, ParseError) and empty.position == 0
 
 
+def test_release_id_that_is_no_real_time_is_reported_and_parsing_goes_on() -> None:
+    """A SEAO release id is a UTC timestamp; one that is not a real time (hour 25) makes its notice
+    a reported error, and the rest of the file is read (it used to stop the whole file)."""
+    meta, releases = _releases()
+    bad = copy.deepcopy(releases[0])
+    bad["id"] = "20260915250000"
+    good = next(r for r in releases if r["ocid"] != bad["ocid"])
+    data = json.dumps({**meta, "releases": [bad, good]}).encode()
+    items = _parse(data, "bad-stamp.json")
+    errors = [i for i in items if isinstance(i, ParseError)]
+    assert len(errors) == 1 and bad["ocid"] in errors[0].message and "hour" in errors[0].message
+    assert len(_notices(items)) == 1 and _notices(_parse(json.dumps({**meta, "releases": [good]}).encode())) == _notices(items)
+
+
 def test_unseekable_stream() -> None:
     class Pipe(io.RawIOBase):
         def __init__(self, data: bytes) -> None:

@@ -111,6 +111,23 @@ def test_final_contracts_and_expenses_upsert(engine):
         assert repo.save_expenses(conn, [ex]).unchanged == 1
 
 
+def test_final_contracts_and_expenses_in_one_call_apply_in_order(engine):
+    """A Contrats file states a contract again (a later amount): within one call, across batches,
+    each statement meets what the store holds after the one before it, as one call per record did."""
+    fc = FinalContract("seao:248960", "0809-041A", 4979.66, date(2010, 3, 31), date(2018, 1, 10), "Duclos Fournier architectes", None)
+    others = [dataclasses.replace(fc, notice_id=f"seao:{i}") for i in range(repo.BATCH + 10)]
+    ex = Expense("seao:123903", "8503-06-FZ02", date(2015, 12, 16), date(2016, 1, 25), 4033.4, "Dépassement", "Consortium", None)
+    with engine.begin() as conn:
+        counts = repo.save_final_contracts(conn, [fc, *others, dataclasses.replace(fc, final_amount=5000.0), fc, fc])
+        assert (counts.new, counts.updated, counts.unchanged) == (repo.BATCH + 11, 2, 1)
+        counts = repo.save_expenses(conn, [ex, *(dataclasses.replace(ex, amount=float(i)) for i in range(repo.BATCH)), ex])
+        assert (counts.new, counts.unchanged) == (repo.BATCH + 1, 1)
+    with engine.connect() as conn:
+        stored = {(r.notice_id, r.final_amount) for r in conn.execute(repo.select(repo.final_contracts))}
+        assert ("seao:248960", 4979.66) in stored and len(stored) == repo.BATCH + 11
+        assert conn.execute(repo.select(repo.func.count()).select_from(repo.expenses)).scalar_one() == repo.BATCH + 1
+
+
 def test_delivery_recorded_once(engine):
     with engine.begin() as conn:
         repo.save_notices(conn, [NOTICE], "a.xml")

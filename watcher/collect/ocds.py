@@ -392,11 +392,11 @@ def _stamp(rid: str) -> datetime:
 def _convert(name: str, label: str, releases: list[dict]) -> Notice | ParseError:
     """One notice from the releases of one ocid: merged oldest first, the last one's tags. Each
     release's time is read once (it orders them and gives the notice's as_of)."""
-    times = [_stated_at(r) for r in releases]
-    order = sorted(range(len(releases)), key=lambda i: (times[i] or _EARLIEST, str(releases[i].get("id") or "")))
-    releases = [releases[i] for i in order]
-    as_of = max((t for t in times if t), default=None)
-    try:
+    try:  # a release whose time cannot be read (an id that is no real time) fails its notice, not the file
+        times = [_stated_at(r) for r in releases]
+        order = sorted(range(len(releases)), key=lambda i: (times[i] or _EARLIEST, str(releases[i].get("id") or "")))
+        releases = [releases[i] for i in order]
+        as_of = max((t for t in times if t), default=None)
         compiled = _merge(releases) if len(releases) > 1 else releases[0]
         return _notice(compiled, releases[-1], as_of)
     except (OCDSMergeError, TypeError, ValueError, AttributeError) as exc:

@@ -58,9 +58,11 @@ MONTREAL = ZoneInfo("America/Montreal")
 HEAD_SIZE = 64 * 1024  # the part of the file checked for a DOCTYPE before parsing
 PLACEHOLDER_NEQ = "1234567890"
 EMPTY_DATE = "1900-01-01"
+ZERO = "0.000000"  # how SEAO writes "not applicable" in an amount
 RECORDS = ("avis", "contrat")
 # The record tags as written (lower case since 2014, capitalised in 2013), in any namespace.
 RECORD_TAGS = tuple(f"{{*}}{variant}" for tag in RECORDS for variant in (tag, tag.capitalize(), tag.upper()))
+_FLAGS = {"1": True, "0": False}  # <municipal>
 # Official region codes by their unpadded number, as <regionlivraison> writes them ("6" -> "06").
 OFFICIAL_REGIONS: dict[str, str] = {str(int(code)): code for code in REGIONS}
 _DIGITS = re.compile(r"[0-9]+")
@@ -111,7 +113,11 @@ class _Bad(ValueError):
 
 
 class _Fields:
-    """The direct children of one element, by lower-case local name, read with SEAO's conventions."""
+    """The direct children of one element, by lower-case local name, read with SEAO's conventions.
+    Runs for every record and every bidder: a child's text is read only when asked for, and the
+    readers below settle the usual values (absent, empty, 0.000000) before any conversion."""
+
+    __slots__ = ("element", "children")
 
     def __init__(self, element: etree._Element) -> None:
         self.element = element
@@ -125,6 +131,11 @@ class _Fields:
 
     def has(self, key: str) -> bool:
         return key in self.children
+
+    def raw(self, key: str) -> str:
+        """The text as written (spaces kept), "" when the field is absent or empty."""
+        child = self.children.get(key)
+        return (child.text or "") if child is not None else ""
 
     def text(self, key: str) -> str:
         child = self.children.get(key)
@@ -147,20 +158,23 @@ class _Fields:
 
     def amount(self, key: str) -> float | None:
         """A number; 0 (written 0.000000) means "not applicable"."""
-        value = self.text(key)
-        if not value:
+        value = self.raw(key)
+        if not value or value == ZERO:  # the usual cases, decided without a conversion
             return None
         try:
-            number = float(value)
+            number = float(value)  # float() ignores surrounding spaces
         except ValueError:
             number = math.nan
         if not math.isfinite(number):  # also refuses "nan" and "inf", which float() accepts
-            raise self.bad(key, f"nombre illisible / not a number: {value!r}")
+            raise self.bad(key, f"nombre illisible / not a number: {value.strip()!r}")
         return number or None
 
     def moment(self, key: str) -> datetime | None:
         """'YYYY-MM-DD HH:MM' (or a bare date) in Montréal time, time zone aware."""
-        value = self.text(key)
+        value = self.raw(key)
+        if not value:
+            return None
+        value = value.strip()
         if not value or value.startswith(EMPTY_DATE):
             return None
         try:
@@ -174,7 +188,10 @@ class _Fields:
 
     def neq(self, key: str) -> str | None:
         """A Québec enterprise number: 10 digits, not the placeholder; anything else is unknown."""
-        value = "".join(self.text(key).split())
+        value = self.raw(key)
+        if not value:  # most bidders state none
+            return None
+        value = "".join(value.split())
         return value if _NEQ.fullmatch(value) and value != PLACEHOLDER_NEQ else None
 
 
@@ -196,30 +213,31 @@ def _record(element: etree._Element, as_of: datetime | None) -> list[Notice | Fi
 
 
 def _notice(f: _Fields, as_of: datetime | None) -> Notice:
-    code = f.text("type")
+    text = f.text
+    code = text("type")
     label, method = SEAO_TYPES.get(code, ("", "other"))
-    category = category_code(f.text("categorieseao"))
-    unspsc = f.text("unspscprincipale")
-    title = f.text("titre")
+    category = category_code(text("categorieseao"))
+    unspsc = text("unspscprincipale")
+    title = text("titre")
     return Notice(
         id=f.seao_id(),
         source="seao",
         title=title or _built_title(f, category, unspsc),
         title_built=not title,
-        buyer_name=f.text("organisme"),
-        municipal={"1": True, "0": False}.get(f.text("municipal")),
-        reference=f.text("numero") or None,
-        url=f.text("hyperlienseao") or None,
+        buyer_name=text("organisme"),
+        municipal=_FLAGS.get(text("municipal")),
+        reference=text("numero") or None,
+        url=text("hyperlienseao") or None,
         notice_type=f"{code} - {label}" if label else code,
         method=method,
-        nature=SEAO_NATURES.get(f.text("nature"), "other"),
+        nature=SEAO_NATURES.get(text("nature"), "other"),
         categories=(category,) if category else (),
         unspsc=(unspsc,) if unspsc else (),
         regions=_regions(f),
         published_at=f.moment("datepublication"),
         closing_at=f.moment("datefermeture"),
         awarded_on=f.day("dateadjudication"),
-        bidders=tuple(_bidder(_Fields(b)) for b in f.items("fournisseurs", "fournisseur")),
+        bidders=tuple(map(_bidder, f.items("fournisseurs", "fournisseur"))),
         as_of=as_of,
     )
 
@@ -235,7 +253,8 @@ def _built_title(f: _Fields, category: str | None, unspsc: str) -> str:
     return " — ".join(p for p in parts if p)
 
 
-def _bidder(f: _Fields) -> Bidder:
+def _bidder(element: etree._Element) -> Bidder:
+    f = _Fields(element)
     return Bidder(name=f.text("nomorganisation"), neq=f.neq("neq"), amount=f.amount("montantsoumis"),
                   winner=f.text("adjudicataire") == "1", contract_amount=f.amount("montantcontrat"))
 
@@ -245,7 +264,7 @@ def _regions(f: _Fields) -> tuple[str, ...]:
     None stated (2 % of notices): a municipal buyer's own region, from its address or name, as for
     SEAO's JSON (places.municipality_region); any other buyer's stays unknown."""
     table = OFFICIAL_REGIONS if f.has("regionlivraison") else REGIONS_2013
-    raw = f.text("regionlivraison") if f.has("regionlivraison") else f.text("region")
+    raw = f.raw("regionlivraison") if f.has("regionlivraison") else f.raw("region")
     codes = {table.get(part.strip().lstrip("0")) for part in raw.split(",")}
     found = tuple(sorted(code for code in codes if code))
     if found or f.text("municipal") != "1":

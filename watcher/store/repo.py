@@ -305,36 +305,81 @@ def count_notices(conn: Connection) -> int:
 
 
 def save_final_contracts(conn: Connection, items: Iterable[FinalContract]) -> SaveCounts:
-    """Upsert final contract amounts keyed by (notice, contractor)."""
+    """Upsert final contract amounts keyed by (notice, contractor), BATCH at a time: one SELECT of what
+    the store holds for the batch, then one statement per kind of write (a Contrats file holds tens of
+    thousands; a statement per contract cost more than parsing them). A key seen twice ends the
+    batch, so each contract is compared with what the store holds after the one before it."""
     counts = SaveCounts()
+    batch: dict[tuple[str, str], FinalContract] = {}
     for fc in items:
-        key = and_(final_contracts.c.notice_id == fc.notice_id, final_contracts.c.contractor_name == fc.contractor_name)
+        key = (fc.notice_id, fc.contractor_name)
+        if key in batch or len(batch) >= BATCH:
+            counts.add(_save_contracts_batch(conn, list(batch.values())))
+            batch = {}
+        batch[key] = fc
+    if batch:
+        counts.add(_save_contracts_batch(conn, list(batch.values())))
+    return counts
+
+
+def _save_contracts_batch(conn: Connection, batch: list[FinalContract]) -> SaveCounts:
+    """Final contracts of distinct keys, saved as save_final_contracts says."""
+    counts = SaveCounts()
+    query = select(final_contracts).where(final_contracts.c.notice_id.in_(sorted({fc.notice_id for fc in batch})))
+    stored = {(r.notice_id, r.contractor_name): r for r in conn.execute(query)}
+    fresh, changed = [], []
+    for fc in batch:
         values = dict(reference=fc.reference, contractor_neq=fc.contractor_neq, final_amount=fc.final_amount,
                       end_date=fc.end_date, published_on=fc.published_on)
-        old = conn.execute(select(final_contracts).where(key)).first()
+        old = stored.get((fc.notice_id, fc.contractor_name))
         if old is None:
-            conn.execute(insert(final_contracts).values(notice_id=fc.notice_id, contractor_name=fc.contractor_name, **values))
+            fresh.append(dict(values, notice_id=fc.notice_id, contractor_name=fc.contractor_name))
             counts.new += 1
         elif {k: getattr(old, k) for k in values} != values:
-            conn.execute(update(final_contracts).where(key).values(**values))
+            changed.append(dict(values, b_notice_id=fc.notice_id, b_contractor_name=fc.contractor_name))
             counts.updated += 1
         else:
             counts.unchanged += 1
+    if fresh:
+        conn.execute(insert(final_contracts), fresh)
+    if changed:
+        conn.execute(update(final_contracts).where(and_(final_contracts.c.notice_id == bindparam("b_notice_id"),
+                                                        final_contracts.c.contractor_name == bindparam("b_contractor_name"))),
+                     changed)
     return counts
 
 
 def save_expenses(conn: Connection, items: Iterable[Expense]) -> SaveCounts:
-    """Insert expenses not seen before (an expense has no id of its own: its content is its key)."""
+    """Insert expenses not seen before (an expense has no id of its own: its content is its key),
+    BATCH at a time: one SELECT of the batch's keys, one INSERT of the new ones."""
     counts = SaveCounts()
+    batch: list[Expense] = []
     for e in items:
-        key = content_hash([e.notice_id, str(e.spent_on), e.amount, e.description, e.contractor_name])
-        if conn.execute(select(expenses.c.id).where(expenses.c.key == key)).first():
+        batch.append(e)
+        if len(batch) >= BATCH:
+            counts.add(_save_expenses_batch(conn, batch))
+            batch = []
+    if batch:
+        counts.add(_save_expenses_batch(conn, batch))
+    return counts
+
+
+def _save_expenses_batch(conn: Connection, batch: list[Expense]) -> SaveCounts:
+    counts = SaveCounts()
+    keyed = [(content_hash([e.notice_id, str(e.spent_on), e.amount, e.description, e.contractor_name]), e) for e in batch]
+    seen = set(conn.execute(select(expenses.c.key).where(expenses.c.key.in_(sorted({k for k, _ in keyed})))).scalars())
+    rows = []
+    for key, e in keyed:
+        if key in seen:  # stored already, or earlier in this batch
             counts.unchanged += 1
             continue
-        conn.execute(insert(expenses).values(
-            notice_id=e.notice_id, reference=e.reference, spent_on=e.spent_on, published_on=e.published_on, amount=e.amount,
-            description=e.description, contractor_name=e.contractor_name, contractor_neq=e.contractor_neq, key=key))
+        seen.add(key)
+        rows.append(dict(notice_id=e.notice_id, reference=e.reference, spent_on=e.spent_on, published_on=e.published_on,
+                         amount=e.amount, description=e.description, contractor_name=e.contractor_name,
+                         contractor_neq=e.contractor_neq, key=key))
         counts.new += 1
+    if rows:
+        conn.execute(insert(expenses), rows)
     return counts
 
 

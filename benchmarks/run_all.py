@@ -40,7 +40,7 @@ from watcher.config import DeliveryConfig, SmtpConfig, load_config  # noqa: E402
 from watcher.digest.build import build_digest  # noqa: E402
 from watcher.digest.deliver import deliver  # noqa: E402
 from watcher.digest.render import Renderer  # noqa: E402
-from watcher.match import capability, notice_text  # noqa: E402
+from watcher.match import capability_level, notice_text  # noqa: E402
 from watcher.match.engine import Judge, Rulebook  # noqa: E402
 from watcher.match.verdict import judge as judge_pair  # noqa: E402
 from watcher.models import Enterprise, Notice  # noqa: E402
@@ -269,13 +269,14 @@ def bench_matching(base: list[Notice], rulebook: Rulebook, quick: bool) -> None:
 
 def naive_prefiltered(judge: Judge, notice: Notice) -> list:
     """The honest naive loop: every profile tried with the cheap trade (capability) test, and only
-    those that pass judged in full, the notice's facts computed once."""
+    those that pass judged in full (sure, or weak evidence "to check": a match may rest on a code
+    alone), the notice's facts computed once, as published."""
     text = notice_text(notice)
     facts = None
     out = []
     for profile in judge.profiles.values():
-        if capability(notice, profile, text)[1].ok:
-            facts = facts or judge.facts(notice)
+        if capability_level(notice, profile, text) != "no":
+            facts = facts or judge.facts(notice, as_published=True)  # as judge_candidates with now=None
             out.append(judge_pair(notice, profile, facts, now=None, text=text))
     return out
 

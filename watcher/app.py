@@ -627,7 +627,7 @@ class _BuyerLeads:
             if "lead" in reasons:
                 key, day = stored_lead_key(k), reasons["lead"].astimezone(MONTREAL).date()
                 done[key] = max(done.get(key, day), day)
-        profile = self.judge.profiles[enterprise.id] if self._by_enterprise is not None else compile_profile(enterprise)
+        profile = (self.judge.profiles.get(enterprise.id) if self.judge is not None else None) or compile_profile(enterprise)
         texts = self._texts
         sure = self._sure.get(enterprise.id) if self._by_enterprise is not None else None  # lead_trade's answers
         return week_leads(fresh_awards(history_, profile, today - timedelta(days=7), today + timedelta(days=1), hub, texts, sure),

@@ -27,7 +27,7 @@ from ..text import terms
 from .evidence import NoticeText, find, read_notice
 from .text import Phrase, normalize
 
-__all__ = ["Profile", "as_profile", "capability", "capability_level", "capability_score", "compile_profile", "match_notice", "match_all", "notice_text", "region_check",
+__all__ = ["Profile", "as_profile", "capability", "capability_level", "compile_profile", "match_notice", "match_notice_scored", "match_all", "notice_text", "region_check",
            "NATURE_LABELS", "MATCHER_VERSION"]
 
 NATURE_LABELS = {"goods": ("des biens", "goods"), "services": ("des services", "services"),
@@ -206,11 +206,6 @@ def capability_level(notice: Notice, profile: Profile, text: str | None = None) 
     return "" if outcome == "ok" else "check" if outcome == "weak" else "no"
 
 
-def capability_score(notice: Notice, profile: Profile, text: str | None = None) -> float:
-    """The capability score alone (0..1), for a verdict that has the reason already."""
-    return _evidence(notice, profile, text if isinstance(text, NoticeText) else notice_text(notice)).score
-
-
 def capability(notice: Notice, profile: Profile, text: str | None = None) -> tuple[float, Reason]:
     """Does the notice ask for what the enterprise sells? Score 0..1 from the evidence, and the reason.
 
@@ -282,6 +277,12 @@ def region_check(notice: Notice, profile: Profile) -> Reason:
 
 def match_notice(notice: Notice, profile: Profile | Enterprise, text: str | None = None) -> Match:
     """Judge one notice for one enterprise, with one reason per criterion."""
+    return match_notice_scored(notice, profile, text)[0]
+
+
+def match_notice_scored(notice: Notice, profile: Profile | Enterprise, text: str | None = None) -> tuple[Match, float]:
+    """match_notice, and the capability score it rests on (0..1, whatever the verdict): the verdict
+    weighs it, and computing the capability evidence again was a second test of every judged pair."""
     if isinstance(profile, Enterprise):
         profile = compile_profile(profile)
     ent = profile.enterprise
@@ -322,7 +323,7 @@ def match_notice(notice: Notice, profile: Profile | Enterprise, text: str | None
                           ("accepted method: " if method_ok else "method not accepted: ") + label["en"]))
 
     ok = capable and not excluded and region_ok and value_ok and method_ok
-    return Match(notice.id, ent.id, round(min(1.0, score), 3) if ok else 0.0, "match" if ok else "no", tuple(reasons))
+    return Match(notice.id, ent.id, round(min(1.0, score), 3) if ok else 0.0, "match" if ok else "no", tuple(reasons)), score
 
 
 def match_all(notices: Iterable[Notice], enterprises: Iterable[Enterprise], only_matches: bool = True) -> Iterator[tuple[Notice, Match]]:

@@ -179,12 +179,12 @@ def _recurring(series: list[tuple[date, Notice]], today: date) -> Recurring | No
 def _incumbents(notices: list[Notice]) -> tuple[Incumbent, ...]:
     """Winners by NEQ; a row without NEQ joins the NEQ its name has elsewhere (SEAO often omits it)."""
     rows = [b for n in notices for b in n.bidders if b.winner]
-    _firm_key = buyer_name_key  # a firm's name keyed as a buyer's (normalised, cached): the same firms win again and again
-    neq_of = {_firm_key(b.name): b.neq for b in rows if b.neq}
+    # firms keyed by their names as buyers are (buyer_name_key: normalised once, as the same firms win again and again)
+    neq_of = {buyer_name_key(b.name): b.neq for b in rows if b.neq}
     wins: dict[str, list[tuple[str, str | None, float]]] = defaultdict(list)
     for b in rows:
-        neq = b.neq or neq_of.get(_firm_key(b.name))
-        wins[neq or _firm_key(b.name)].append((b.name.strip(), neq, b.contract_amount or 0.0))
+        neq = b.neq or neq_of.get(buyer_name_key(b.name))
+        wins[neq or buyer_name_key(b.name)].append((b.name.strip(), neq, b.contract_amount or 0.0))
     out = [Incumbent(Counter(r[0] for r in rows).most_common(1)[0][0], rows[0][1], len(rows), sum(r[2] for r in rows))
            for rows in wins.values()]
     return tuple(sorted(out, key=lambda i: (-i.wins, -i.amount, i.name)))

@@ -28,7 +28,7 @@ from ..codes import awarded_without_call
 from ..models import Enterprise, Match, Notice, Reason
 from ..money import BASE, Rates, convert
 from ..rules.thresholds import Thresholds, buyer_type
-from . import Profile, capability_score, compile_profile, match_notice, notice_text
+from . import Profile, compile_profile, match_notice_scored, notice_text
 
 MONTREAL = ZoneInfo("America/Montreal")
 STRETCH_VALUE = 1.25  # a contract up to 25 % above capacity is a stretch, beyond it a team's job
@@ -240,7 +240,7 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
         profile = compile_profile(profile)
     ent = profile.enterprise
     text = notice_text(notice) if text is None else text
-    base = match_notice(notice, profile, text)
+    base, raw_score = match_notice_scored(notice, profile, text)
     reasons = [r if r.ok or r.level == "check" else replace(r, level="no") for r in base.reasons if r.criterion != "value"]
     if awarded_without_call(notice.notice_type, notice.source):
         # Most of what EÉS win is given this way, but once published it is too late to bid:
@@ -250,7 +250,6 @@ def judge(notice: Notice, profile: Profile | Enterprise, facts: Facts, now: date
                              f"already awarded without an open call on SEAO ({notice.notice_type}): "
                              "a buyer lead, not a call for bids", "no"))
     capable = all(r.ok or r.level == "check" for r in reasons)
-    raw_score = capability_score(notice, profile, text)
     value = facts.value
 
     # Value vs capacity.

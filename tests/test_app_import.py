@@ -39,3 +39,24 @@ def test_import_leaves_a_switched_off_collector_off(tmp_path: Path):
         assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+def test_an_import_refreshes_postgresql_statistics_as_it_grows(engine, monkeypatch):
+    """A table filled since PostgreSQL last gathered statistics is planned blind (autovacuum waits a
+    minute, some servers run without it): each page's `IN (...)` read by a full scan. The import
+    analyses what it filled: at ANALYZE_FROM rows, each doubling, and at the end."""
+    import watcher.store as store
+    from sqlalchemy import text
+
+    calls: list[tuple[str, ...]] = []
+    real = store.analyze
+    monkeypatch.setattr(store, "ANALYZE_FROM", 2)
+    monkeypatch.setattr(store, "analyze", lambda eng, tables: (calls.append(tables), real(eng, tables)))
+    report = app.import_paths(engine, [DATA])
+    assert report.notices_new > 2 and not report.errors
+    assert calls and all(tables == store.IMPORTED_TABLES for tables in calls)
+    if engine.dialect.name == "postgresql":  # the planner now knows the table's size (-1: never analysed)
+        with engine.connect() as conn:
+            known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'notices'::regclass")).scalar()
+            stored = conn.execute(text("SELECT count(*) FROM notices")).scalar()
+        assert known == stored != 0

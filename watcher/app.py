@@ -43,7 +43,7 @@ from .rules import load_enterprises, load_requirement_rules, load_thresholds
 from . import ruleset
 from .sources import load_sources  # noqa: F401  (strict loader, kept for callers; running uses ruleset)
 from .store import feedback as feedback_store
-from .store import claims, repo, verdicts, writing
+from .store import IMPORTED_TABLES, JUDGED_TABLES, Analyzer, claims, repo, verdicts, writing
 from .store.contracts import load_final_contracts
 
 log = logging.getLogger("watcher.digest")
@@ -81,19 +81,21 @@ def import_paths(engine: Engine, paths: Iterable[str | Path],
     `progress(done, total, path, report)` is called after each file (the CLI shows it on a terminal)."""
     report = ImportReport()
     files = list(iter_files(paths))
+    analyzer = Analyzer(engine, IMPORTED_TABLES)  # the planner's statistics kept up with what is imported
     with _few_collections():
-        _import_files(engine, files, report, progress)
+        _import_files(engine, files, report, progress, analyzer)
+    analyzer.finish()
     return report
 
 
 def _import_files(engine: Engine, files: list[Path], report: ImportReport,
-                  progress: Callable[[int, int, Path, ImportReport], None] | None) -> None:
+                  progress: Callable[[int, int, Path, ImportReport], None] | None, analyzer: Analyzer) -> None:
     for index, path in enumerate(files, start=1):
         if progress is not None:
             progress(index - 1, len(files), path, report)
         report.files += 1
         try:
-            _import_file(engine, path, report)
+            _import_file(engine, path, report, analyzer)
         except ParseError as exc:
             report.errors.append(str(exc))
         except OSError as exc:
@@ -121,7 +123,7 @@ def _few_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
+def _import_file(engine: Engine, path: Path, report: ImportReport, analyzer: Analyzer) -> None:
     with open_source_file(path) as stream:
         kind = detect_stream(stream, path.name)
         if kind is None:
@@ -140,11 +142,12 @@ def _import_file(engine: Engine, path: Path, report: ImportReport) -> None:
             elif isinstance(item, Expense):
                 spent.append(item)
             if len(notices) + len(finals) + len(spent) >= CHUNK:
-                _flush(engine, path, notices, finals, spent, report)
-        _flush(engine, path, notices, finals, spent, report)
+                _flush(engine, path, notices, finals, spent, report, analyzer)
+        _flush(engine, path, notices, finals, spent, report, analyzer)
 
 
-def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list, report: ImportReport) -> None:
+def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list, report: ImportReport,
+           analyzer: Analyzer) -> None:
     """Save one chunk in one transaction: a crash loses at most the chunk in hand, never a half-saved notice."""
     with writing(engine) as conn:  # serialised with other writers: one change is never recorded twice
         counts = repo.save_notices(conn, notices, origin=path.name)
@@ -152,8 +155,10 @@ def _flush(engine: Engine, path: Path, notices: list, finals: list, spent: list,
         report.notices_updated += counts.updated
         report.notices_unchanged += counts.unchanged
         report.notices_stale += counts.stale
-        report.contracts += repo.save_final_contracts(conn, finals).new
-        report.expenses += repo.save_expenses(conn, spent).new
+        contracts, expenses = repo.save_final_contracts(conn, finals).new, repo.save_expenses(conn, spent).new
+        report.contracts += contracts
+        report.expenses += expenses
+    analyzer.wrote(counts.new + counts.updated + contracts + expenses)
     notices.clear(), finals.clear(), spent.clear()
 
 
@@ -191,6 +196,7 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
     with writing(engine) as conn:
         verdicts.forget(conn, changed_ents | gone)
     count = 0
+    analyzer = Analyzer(engine, JUDGED_TABLES)  # each page replaces its verdicts by IN (...): planned on fresh statistics
     with engine.connect() as read:
         targets = repo.load_notices(read) if changed_ents else repo.load_notices(read, ids=changed_notices)
         page: list[Notice] = []
@@ -201,11 +207,14 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
             page.append(notice)
             if len(page) >= VERDICT_PAGE or len(judged) >= VERDICT_PAIRS:  # 10,000 profiles: ~80 pairs a notice
                 count += _save_verdicts(engine, page, judged, stale_notices, changed_ents, hashes, now)
+                analyzer.wrote(len(judged) + len(page))
                 page, judged = [], []
         if page:
             count += _save_verdicts(engine, page, judged, stale_notices, changed_ents, hashes, now)
+            analyzer.wrote(len(judged) + len(page))
     with writing(engine) as conn:
         verdicts.remember(conn, changed_ents, hashes, now)
+    analyzer.finish()
     return count
 
 

@@ -45,3 +45,27 @@ def test_only_what_changed_is_judged_again(store_url, tmp_path):
     expected = sum(1 for n in notices for _ in direct.judge_candidates(n, [edited_ent.id]))
     assert app.refresh_verdicts(engine, edited) == expected
     assert app.refresh_verdicts(engine, edited) == 0
+
+
+def test_a_first_match_refreshes_postgresql_statistics_of_the_verdicts(store_url, monkeypatch):
+    """Each page replaces its verdicts by `IN (...)`: on a table filled since its last statistics,
+    PostgreSQL would read all of it for every page. The run analyses the verdict tables as they grow."""
+    import watcher.store as store
+    from sqlalchemy import text
+
+    cfg = load_config(None, base=ROOT)
+    rulebook = app.load_rulebook(cfg)
+    engine = open_store(store_url)
+    assert not app.import_paths(engine, [FEB_2018]).errors
+    calls: list[tuple[str, ...]] = []
+    real = store.analyze
+    monkeypatch.setattr(store, "ANALYZE_FROM", 2)
+    monkeypatch.setattr(store, "analyze", lambda eng, tables: (calls.append(tables), real(eng, tables)))
+    assert app.refresh_verdicts(engine, rulebook) > 2
+    assert calls and all(tables == store.JUDGED_TABLES for tables in calls)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'match_results'::regclass")).scalar()
+            stored = conn.execute(text("SELECT count(*) FROM match_results")).scalar()
+        assert known == stored != 0
+    engine.dispose()

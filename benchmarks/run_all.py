@@ -193,7 +193,7 @@ def store_floor(paths: list[Path], tmp: Path) -> tuple[float, float]:
     import sqlite3
 
     from watcher.limits import clean_notice
-    from watcher.store.bulk import _processors
+    from watcher.store.bulk import _processors, driver_rows
     from watcher.store.schema import bidders, notices
 
     parsed = list(parsed_notices(paths))
@@ -205,18 +205,15 @@ def store_floor(paths: list[Path], tmp: Path) -> tuple[float, float]:
         gc.enable()
     final = list({n.id: n for n in parsed}.values())  # an updated notice is one row in the end
     db = tmp / f"floor-{os.getpid()}-{len(parsed)}.db"
-    open_store(f"sqlite:///{db}").dispose()  # the schema, its indexes and pragmas as the store has them
+    engine = open_store(f"sqlite:///{db}")  # the schema, its indexes and pragmas as the store has them
+    dialect = engine.dialect
+    engine.dispose()
     now = datetime.now(timezone.utc)
     tables = []
     for table, columns, rows in ((notices, repo._NOTICE_COLUMNS, [repo._new_row(n, "0" * 64, now) for n in final]),
                                  (bidders, repo._BIDDER_COLUMNS, [b for n in final for b in repo._bidder_tuples(n)])):
-        processors = _processors(create_engine("sqlite://").dialect, table, columns) or ()
-        values = list(zip(*rows))
-        for i, processor in enumerate(processors):
-            if processor is not None:
-                values[i] = [processor(v) for v in values[i]]
         tables.append((f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                       list(zip(*values))))
+                       driver_rows(rows, _processors(dialect, table, columns))))
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA synchronous=NORMAL")
 

@@ -206,12 +206,10 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
             judged += judge.judge_candidates(notice, ents, now=None)
             page.append(notice)
             if len(page) >= VERDICT_PAGE or len(judged) >= VERDICT_PAIRS:  # 10,000 profiles: ~80 pairs a notice
-                count += _save_verdicts(engine, page, judged, stale_notices, changed_ents, hashes, now)
-                analyzer.wrote(len(judged) + len(page))
+                count += _save_verdicts(engine, page, judged, stale_notices, changed_ents, hashes, now, analyzer)
                 page, judged = [], []
         if page:
-            count += _save_verdicts(engine, page, judged, stale_notices, changed_ents, hashes, now)
-            analyzer.wrote(len(judged) + len(page))
+            count += _save_verdicts(engine, page, judged, stale_notices, changed_ents, hashes, now, analyzer)
     with writing(engine) as conn:
         verdicts.remember(conn, changed_ents, hashes, now)
     analyzer.finish()
@@ -219,10 +217,11 @@ def refresh_verdicts(engine: Engine, rulebook: Rulebook, judge: Judge | None = N
 
 
 def _save_verdicts(engine: Engine, page: list[Notice], judged: list[Match], stale_notices: set[str],
-                   changed_ents: set[str], hashes: dict[str, str], now: datetime) -> int:
+                   changed_ents: set[str], hashes: dict[str, str], now: datetime, analyzer: Analyzer) -> int:
     with writing(engine) as conn:
         verdicts.save_page(conn, judged, [n.id for n in page if n.id in stale_notices], hashes, now,
                            rejudged=(changed_ents, [n.id for n in page]))
+    analyzer.wrote(len(judged) + len(page))  # verdict rows and the page's notice_judged rows
     return len(judged)
 
 

@@ -25,12 +25,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     processors = _processors(dialect, table, tuple(columns))
     if processors and dialect.name == "postgresql":
         processors = _json_as_text(conn.connection.driver_connection, table, columns, processors)
-    if processors:  # column by column: each distinct value processed once (its output depends on it only)
-        values = list(zip(*rows))
-        for i, processor in enumerate(processors):
-            if processor is not None:
-                values[i] = _processed(processor, values[i])
-        rows = list(zip(*values))
+    rows = driver_rows(rows, processors)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     if dialect.name == "postgresql":
@@ -44,6 +39,18 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     else:
         marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in columns)
         conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
+
+
+def driver_rows(rows: list[tuple], processors: tuple[Callable[[Any], Any] | None, ...] | None) -> list[tuple]:
+    """`rows` as the driver takes them: column by column, each distinct value processed once (its
+    output depends on it only)."""
+    if not processors:
+        return rows
+    values = list(zip(*rows))
+    for i, processor in enumerate(processors):
+        if processor is not None:
+            values[i] = _processed(processor, values[i])
+    return list(zip(*values))
 
 
 def _processed(processor: Callable[[Any], Any], column: tuple) -> list:
